@@ -1,0 +1,139 @@
+/**
+ * Data-quality statistics per window / model / model_version / feature: count, missing, numeric
+ * moments (mergeable: n, mean, M2, min, max), top categorical values; per vector: count,
+ * dimension, norm moments and all-zero count. Predictions are tracked as the feature
+ * "__prediction__".
+ */
+import { FeatureEvent } from '../core/event';
+import { Analyzer, DrainContext, TableRows, pushRows, chTime, Row } from './analyzer';
+import { Moments } from './moments';
+
+export const PREDICTION_FEATURE = '__prediction__';
+const OTHER = '__other__';
+
+class FeatureAcc {
+  count = 0;
+  missing = 0;
+  readonly num = new Moments();
+  cats: Map<string, number> | null = null;
+  catTotal = 0;
+}
+
+class VectorAcc {
+  count = 0;
+  dim = 0;
+  zero = 0;
+  readonly norm = new Moments();
+}
+
+interface Group {
+  windowStart: number;
+  model: string;
+  version: string;
+  features: Map<string, FeatureAcc>;
+  vectors: Map<string, VectorAcc>;
+}
+
+export class QualityAnalyzer implements Analyzer {
+  readonly name = 'quality';
+  private groups = new Map<string, Group>();
+  constructor(private readonly topK: number) {}
+
+  observe(ev: FeatureEvent, windowStart: number): void {
+    const key = `${windowStart}\u0000${ev.model}\u0000${ev.modelVersion}`;
+    let g = this.groups.get(key);
+    if (!g) {
+      g = { windowStart, model: ev.model, version: ev.modelVersion, features: new Map(), vectors: new Map() };
+      this.groups.set(key, g);
+    }
+    for (const name in ev.features) this.observeValue(g, name, ev.features[name]);
+    if (ev.prediction !== undefined) this.observeValue(g, PREDICTION_FEATURE, ev.prediction);
+    for (const name in ev.vectors) {
+      const v = ev.vectors[name];
+      let acc = g.vectors.get(name);
+      if (!acc) g.vectors.set(name, (acc = new VectorAcc()));
+      let s = 0;
+      for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+      acc.count++;
+      acc.dim = v.length;
+      if (s === 0) acc.zero++;
+      acc.norm.add(Math.sqrt(s));
+    }
+  }
+
+  private observeValue(g: Group, name: string, v: unknown): void {
+    let acc = g.features.get(name);
+    if (!acc) g.features.set(name, (acc = new FeatureAcc()));
+    acc.count++;
+    if (v === null || v === undefined) acc.missing++;
+    else if (typeof v === 'number') acc.num.add(v);
+    else {
+      const cat = String(v);
+      const cats = (acc.cats ??= new Map());
+      acc.catTotal++;
+      const c = cats.get(cat);
+      if (c !== undefined) cats.set(cat, c + 1);
+      // Bounded: distinct values beyond 4·topK in one flush are counted as other.
+      else if (cats.size < this.topK * 4) cats.set(cat, 1);
+      else cats.set(OTHER, (cats.get(OTHER) ?? 0) + 1);
+    }
+  }
+
+  drain(out: TableRows, ctx: DrainContext): void {
+    const features: Row[] = [];
+    const vectors: Row[] = [];
+    for (const g of this.groups.values()) {
+      const ws = chTime(ctx.windowSeconds === 0 ? ctx.wholeWindowStart : g.windowStart);
+      for (const [name, a] of g.features) {
+        features.push({
+          window_start: ws,
+          window_seconds: ctx.windowSeconds,
+          model: g.model,
+          model_version: g.version,
+          feature: name,
+          count: a.count,
+          missing: a.missing,
+          num_count: a.num.n,
+          num_mean: a.num.mean,
+          num_m2: a.num.m2,
+          num_min: a.num.n ? a.num.min : 0,
+          num_max: a.num.n ? a.num.max : 0,
+          cat_count: a.catTotal,
+          categories: a.cats ? this.topCategories(a.cats) : {},
+        });
+      }
+      for (const [name, a] of g.vectors) {
+        vectors.push({
+          window_start: ws,
+          window_seconds: ctx.windowSeconds,
+          model: g.model,
+          model_version: g.version,
+          vector: name,
+          count: a.count,
+          dim: a.dim,
+          zero_count: a.zero,
+          norm_mean: a.norm.mean,
+          norm_m2: a.norm.m2,
+          norm_min: a.norm.n ? a.norm.min : 0,
+          norm_max: a.norm.n ? a.norm.max : 0,
+        });
+      }
+    }
+    this.groups = new Map();
+    pushRows(out, 'feature_stats', features);
+    pushRows(out, 'vector_stats', vectors);
+  }
+
+  /** Keeps the topK most frequent values of this flush; the rest fold into __other__. */
+  private topCategories(cats: Map<string, number>): Record<string, number> {
+    const sorted = [...cats.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const out: Record<string, number> = {};
+    let other = 0;
+    sorted.forEach(([k, c], i) => {
+      if (i < this.topK && k !== OTHER) out[k] = c;
+      else other += c;
+    });
+    if (other) out[OTHER] = other;
+    return out;
+  }
+}

@@ -1,0 +1,21 @@
+/** Counts rejections per minute, model and reason (with one sample detail) for the `rejections` table. */
+import { Rejection } from '../core/rejection';
+import { TableRows, pushRows, chTime, Row } from './analyzer';
+
+export class RejectionTally {
+  private counts = new Map<string, { minute: number; model: string; reason: string; count: number; sample: string }>();
+
+  add(r: Rejection, nowMs: number): void {
+    const minute = Math.floor(nowMs / 60000) * 60000;
+    const key = `${minute}\u0000${r.model}\u0000${r.reason}`;
+    const c = this.counts.get(key);
+    if (c) c.count++;
+    else this.counts.set(key, { minute, model: r.model, reason: r.reason, count: 1, sample: r.detail.slice(0, 300) });
+  }
+
+  drain(out: TableRows): void {
+    const rows: Row[] = [...this.counts.values()].map((c) => ({ minute: chTime(c.minute).slice(0, 19), model: c.model, reason: c.reason, count: c.count, sample: c.sample }));
+    this.counts = new Map();
+    pushRows(out, 'rejections', rows);
+  }
+}

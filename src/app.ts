@@ -1,0 +1,67 @@
+/**
+ * Wires the parts from a validated Config: logger, metrics, store (+ migrations), writer,
+ * analyzers, pipeline. `run` adds the Kafka source and the HTTP server; `replay` and `demo` add
+ * the file or synthetic source. One place, so every command builds the same pipeline.
+ */
+import { Logger } from 'pino';
+import { Config } from './config/schema';
+import { Metrics } from './ops/metrics';
+import { openStore, Store } from './store/client';
+import { migrate } from './store/migrations';
+import { StoreWriter } from './store/writer';
+import { Pipeline, PipelineDeps } from './pipeline/pipeline';
+import { Analyzer } from './analyzers/analyzer';
+import { QualityAnalyzer } from './analyzers/quality';
+import { FeatureEvent } from './core/event';
+
+export interface App {
+  cfg: Config;
+  log: Logger;
+  metrics: Metrics;
+  store: Store;
+  writer: StoreWriter;
+  pipeline: Pipeline;
+  close(): Promise<void>;
+}
+
+export function defaultAnalyzers(cfg: Config): () => Analyzer[] {
+  return () => [new QualityAnalyzer(cfg.window.topK)];
+}
+
+export interface AppOptions {
+  windowSeconds?: number;
+  onEvent?: (ev: FeatureEvent, windowStart: number) => void;
+  deadLetter?: PipelineDeps['deadLetter'];
+  analyzers?: () => Analyzer[];
+  metrics?: Metrics;
+}
+
+export async function buildApp(cfg: Config, log: Logger, opts: AppOptions = {}): Promise<App> {
+  const metrics = opts.metrics ?? new Metrics();
+  const store = openStore(cfg.clickhouse);
+  const applied = await migrate(store);
+  if (applied.length) log.info({ applied, database: store.database, embedded: store.embedded }, 'schema migrated');
+  const writer = new StoreWriter(store, cfg.instanceId, { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs }, metrics, log);
+  const pipeline = new Pipeline({
+    cfg,
+    writer,
+    metrics,
+    log,
+    analyzers: opts.analyzers ?? defaultAnalyzers(cfg),
+    onEvent: opts.onEvent,
+    deadLetter: opts.deadLetter,
+    windowSeconds: opts.windowSeconds,
+  });
+  return {
+    cfg,
+    log,
+    metrics,
+    store,
+    writer,
+    pipeline,
+    close: async () => {
+      writer.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/** The `featurewatch` executable: subcommand dispatch, config loading, signals, exit codes. */
+import { HELP, parseCli, UsageError, CliArgs } from './cli/args';
+import { loadConfig, ConfigError } from './config/load';
+import { createLogger } from './ops/logger';
+import { VERSION } from './version';
+import { startDaemon } from './daemon';
+import { runReplay } from './cli/replay';
+import { runDemo } from './cli/demo';
+import { openStore } from './store/client';
+import { migrate, schemaVersion } from './store/migrations';
+
+async function main(argv: string[]): Promise<number> {
+  const args: CliArgs = parseCli(argv);
+  if (args.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (args.help || !args.command) {
+    process.stdout.write(HELP);
+    return args.command || args.help ? 0 : 2;
+  }
+  const cfg = loadConfig({ file: args.config });
+  // Logs go to stderr so `replay --json` keeps stdout for the report.
+  const log = createLogger(cfg.log.level, require('pino').destination(2));
+  switch (args.command) {
+    case 'run': {
+      const d = await startDaemon(cfg, log);
+      await new Promise<void>((resolve) => {
+        const onSignal = (sig: string) => {
+          log.info({ signal: sig }, 'signal received');
+          const timer = setTimeout(() => {
+            log.error({ graceSeconds: cfg.shutdownGraceSeconds }, 'shutdown exceeded the grace period; exiting without final commit (messages will be re-read)');
+            process.exit(1);
+          }, cfg.shutdownGraceSeconds * 1000);
+          timer.unref();
+          d.stop().then(resolve, (err) => {
+            log.error({ err: (err as Error).message }, 'shutdown failed');
+            process.exit(1);
+          });
+        };
+        process.once('SIGTERM', () => onSignal('SIGTERM'));
+        process.once('SIGINT', () => onSignal('SIGINT'));
+      });
+      return 0;
+    }
+    case 'replay':
+      return runReplay(cfg, log, args);
+    case 'demo':
+      return runDemo(cfg, log, args);
+    case 'migrate': {
+      const store = openStore(cfg.clickhouse);
+      const applied = await migrate(store);
+      process.stdout.write(`schema version ${await schemaVersion(store)} (applied now: ${applied.length ? applied.join(', ') : 'none'})\n`);
+      await store.close();
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command '${args.command}' (try --help)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`featurewatch: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`featurewatch: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,120 @@
+/**
+ * Config = defaults ← YAML file ← environment (FW_SECTION__KEY=value, e.g. FW_KAFKA__BROKERS=a:9092,b:9092,
+ * FW_CLICKHOUSE__PASSWORD=...) ← command-line overrides. Errors name the key and what is wrong.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ZodError } from 'zod';
+import { Config, configSchema } from './schema';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+const LIST_KEYS = new Set(['kafka.brokers', 'kafka.topics']);
+
+/** Turns an environment string into the type the key expects (numbers, booleans, lists, JSON). */
+function coerceEnv(path: string, raw: string): unknown {
+  if (LIST_KEYS.has(path)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+  if (raw.startsWith('{') || raw.startsWith('[')) {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      throw new ConfigError(`${path}: environment value is not valid JSON`);
+    }
+  }
+  return raw;
+}
+
+function camel(s: string): string {
+  return s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function setPath(target: Obj, path: string[], value: unknown): void {
+  let cur = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof cur[key] !== 'object' || cur[key] === null) cur[key] = {};
+    cur = cur[key] as Obj;
+  }
+  cur[path[path.length - 1]] = value;
+}
+
+export function envOverrides(env: NodeJS.ProcessEnv): Obj {
+  const out: Obj = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('FW_') || raw === undefined) continue;
+    const path = name.slice(3).split('__').map(camel);
+    setPath(out, path, coerceEnv(path.join('.'), raw));
+  }
+  return out;
+}
+
+function deepMerge(base: Obj, over: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? deepMerge(b as Obj, v as Obj)
+        : v;
+  }
+  return out;
+}
+
+export function formatZodError(err: ZodError): string {
+  return err.issues
+    .map((i) => {
+      const key = i.path.length ? i.path.join('.') : '(root)';
+      if (i.code === 'unrecognized_keys') return `${key}: unknown key(s) ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+      return `${key}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+export function parseConfig(raw: unknown): Config {
+  const r = configSchema.safeParse(raw ?? {});
+  if (!r.success) throw new ConfigError(`invalid config: ${formatZodError(r.error)}`);
+  return r.data;
+}
+
+export interface LoadOptions {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Obj;
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  let fromFile: Obj = {};
+  if (opts.file) {
+    let text: string;
+    try {
+      text = readFileSync(opts.file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`config file ${opts.file}: cannot read (${(e as Error).message})`);
+    }
+    try {
+      fromFile = (parseYaml(text) as Obj) ?? {};
+    } catch (e) {
+      throw new ConfigError(`config file ${opts.file}: not valid YAML (${(e as Error).message})`);
+    }
+    if (typeof fromFile !== 'object' || Array.isArray(fromFile)) {
+      throw new ConfigError(`config file ${opts.file}: top level must be a mapping`);
+    }
+  }
+  const merged = deepMerge(deepMerge(fromFile, envOverrides(opts.env ?? process.env)), opts.overrides ?? {});
+  return parseConfig(merged);
+}
+
+/** Checks that only `run` needs: a broker list and topics. */
+export function requireKafka(cfg: Config): void {
+  if (cfg.kafka.brokers.length === 0) throw new ConfigError('kafka.brokers: required for `run` (list of host:port)');
+  if (cfg.kafka.topics.length === 0) throw new ConfigError('kafka.topics: required for `run` (list of topic names)');
+}

@@ -1,0 +1,127 @@
+/**
+ * The one place config is defined. Every key has a default so `featurewatch replay` and `demo` run
+ * with no file at all; `run` needs at least kafka.brokers and kafka.topics. Validated once at the
+ * edge (loadConfig), so the rest of the code can trust it.
+ */
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const nonNegInt = z.number().int().nonnegative();
+
+export const kafkaSchema = z
+  .object({
+    brokers: z.array(z.string().min(1)).default([]),
+    topics: z.array(z.string().min(1)).default([]),
+    groupId: z.string().min(1).default('featurewatch'),
+    clientId: z.string().min(1).default('featurewatch'),
+    fromBeginning: z.boolean().default(false),
+    /** 'json' = v1 JSON contract; 'binary' = little-endian float32 value with headers. */
+    format: z.enum(['json', 'binary', 'auto']).default('auto'),
+    sessionTimeoutMs: positiveInt.default(30000),
+    ssl: z
+      .object({
+        enabled: z.boolean().default(false),
+        caFile: z.string().optional(),
+        certFile: z.string().optional(),
+        keyFile: z.string().optional(),
+        rejectUnauthorized: z.boolean().default(true),
+      })
+      .default({ enabled: false, rejectUnauthorized: true }),
+    sasl: z
+      .object({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string().min(1),
+        password: z.string().min(1),
+      })
+      .optional(),
+    deadLetterTopic: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const clickhouseSchema = z
+  .object({
+    /** Server URL (http(s)://host:8123). Empty: the embedded engine (chDB) at `path`. */
+    url: z.string().default(''),
+    username: z.string().default('default'),
+    password: z.string().default(''),
+    database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('featurewatch'),
+    /** Embedded engine data directory. */
+    path: z.string().default('./data/chdb'),
+    caFile: z.string().optional(),
+    requestTimeoutMs: positiveInt.default(30000),
+    /** Set when the server is a cluster: tables become Replicated* ON CLUSTER. */
+    cluster: z.string().optional(),
+  })
+  .strict();
+
+export const limitsSchema = z
+  .object({
+    maxMessageBytes: positiveInt.default(1_048_576),
+    maxFeatures: positiveInt.default(1000),
+    maxVectorLength: positiveInt.default(4096),
+    maxFeatureNameLength: positiveInt.default(256),
+    maxCategoryLength: positiveInt.default(256),
+    /** Expected vector lengths by vector name; otherwise the first length seen per model/vector is fixed. */
+    vectorLengths: z.record(z.string(), positiveInt).default({}),
+  })
+  .strict();
+
+export const windowSchema = z
+  .object({
+    /** Tumbling window length by event time. 0 = the whole input is one window (replay default). */
+    seconds: nonNegInt.default(300),
+    /** Events up to this far behind the newest event time still land in their window. */
+    allowedLatenessSeconds: nonNegInt.default(60),
+    /** Top categorical values kept per feature and window (rest counted as other). */
+    topK: positiveInt.default(20),
+  })
+  .strict();
+
+export const storeSchema = z
+  .object({
+    /** A flush happens when this many messages are pending... */
+    flushMaxMessages: positiveInt.default(200_000),
+    /** ...or this many seconds have passed since the last one. */
+    flushIntervalSeconds: z.number().positive().default(10),
+    /** Retry backoff bounds for inserts. */
+    retryInitialMs: positiveInt.default(200),
+    retryMaxMs: positiveInt.default(30_000),
+    /** Consumption pauses while this many flushes wait for the store. */
+    maxPendingFlushes: positiveInt.default(2),
+  })
+  .strict();
+
+export const httpSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(9464),
+  })
+  .strict();
+
+export const logSchema = z
+  .object({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** At most this many rejection log lines per reason per minute. */
+    rejectionsPerMinute: positiveInt.default(10),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    instanceId: z.string().min(1).default(process.env.HOSTNAME || 'featurewatch'),
+    kafka: kafkaSchema.default(kafkaSchema.parse({})),
+    clickhouse: clickhouseSchema.default(clickhouseSchema.parse({})),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    window: windowSchema.default(windowSchema.parse({})),
+    store: storeSchema.default(storeSchema.parse({})),
+    http: httpSchema.default(httpSchema.parse({})),
+    log: logSchema.default(logSchema.parse({})),
+    shutdownGraceSeconds: positiveInt.default(25),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type KafkaConfig = Config['kafka'];
+export type ClickHouseConfig = Config['clickhouse'];
+export type LimitsConfig = Config['limits'];

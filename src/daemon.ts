@@ -1,0 +1,81 @@
+/**
+ * `featurewatch run`: Kafka → pipeline → ClickHouse, with /healthz, /readyz, /metrics and
+ * heartbeats. stop() drains, flushes, commits and closes; the CLI calls it on SIGTERM/SIGINT.
+ */
+import { Logger } from 'pino';
+import { Server } from 'node:http';
+import { Config } from './config/schema';
+import { requireKafka } from './config/load';
+import { buildApp, App, AppOptions } from './app';
+import { createKafka } from './sources/kafka-client';
+import { KafkaSource } from './sources/kafka';
+import { startHttp } from './ops/http';
+import { Metrics } from './ops/metrics';
+import { chTime } from './analyzers/analyzer';
+import { VERSION } from './version';
+
+export interface Daemon {
+  app: App;
+  source: KafkaSource;
+  httpPort: number | null;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {}): Promise<Daemon> {
+  requireKafka(cfg);
+  let source: KafkaSource | undefined;
+  const metrics = opts.metrics ?? new Metrics({ defaultMetrics: true });
+  const app = await buildApp(cfg, log, {
+    ...opts,
+    metrics,
+    deadLetter: cfg.kafka.deadLetterTopic ? (v, h, r) => source!.deadLetter(v, h, r) : undefined,
+  });
+  source = new KafkaSource(createKafka(cfg.kafka, log), cfg, app.pipeline, app.store, metrics, log);
+  let started = false;
+  let server: Server | undefined;
+  let httpPort: number | null = null;
+  if (cfg.http.enabled) {
+    const h = await startHttp(cfg.http.host, cfg.http.port, metrics, {
+      ready: async () => started && (await app.store.client.ping()).success,
+    });
+    server = h.server;
+    httpPort = h.port;
+    log.info({ port: httpPort }, 'http listening (/healthz /readyz /metrics)');
+  }
+  await source.start();
+  started = true;
+  log.info({ topics: cfg.kafka.topics, group: cfg.kafka.groupId, instance: cfg.instanceId, store: app.store.embedded ? 'embedded' : cfg.clickhouse.url }, 'featurewatch running');
+
+  const beat = async () => {
+    try {
+      const messages = (await metrics.messagesIn.get()).values.reduce((s, v) => s + v.value, 0);
+      const rejected = (await metrics.rejected.get()).values.reduce((s, v) => s + v.value, 0);
+      const lag = (await metrics.consumerLag.get()).values.reduce((s, v) => s + v.value, 0);
+      await app.store.client.insert({
+        table: `${app.store.database}.heartbeats`,
+        values: [{ instance: cfg.instanceId, at: chTime(Date.now()), version: VERSION, role: 'consumer', messages_in: messages, rejected, lag, pending_flushes: app.writer.pending }],
+        format: 'JSONEachRow',
+      });
+    } catch (err) {
+      log.debug({ err: (err as Error).message }, 'heartbeat not stored');
+    }
+  };
+  void beat();
+  const heartbeat = setInterval(() => void beat(), 30_000);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    source,
+    httpPort,
+    stop: () =>
+      (stopping ??= (async () => {
+        clearInterval(heartbeat);
+        log.info('stopping: draining, flushing, committing');
+        await source!.stop();
+        server?.close();
+        await app.close();
+        log.info('stopped cleanly');
+      })()),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Everything one input partition has contributed since its last flush: analyzer state, the
+ * rejection tally and the offset range. State is kept per partition so that a flush is a
+ * deterministic function of one offset range (replayable with the same dedup tokens) and so a
+ * revoked partition's unflushed state can simply be dropped: its new owner re-reads it.
+ */
+import { Analyzer, TableRows } from '../analyzers/analyzer';
+import { RejectionTally } from '../analyzers/rejections';
+import { WindowClock } from '../window/clock';
+
+export class PartitionState {
+  readonly rejections = new RejectionTally();
+  /** First offset in the current (unflushed) range, -1 when empty. */
+  from = -1;
+  /** Next offset after the last one processed. */
+  to = -1;
+  messages = 0;
+  /** Dead-letter sends that must finish before this range is committed. */
+  pendingSends: Promise<unknown>[] = [];
+  /** Event time of the first event ever seen here: the window start when the whole input is one window. */
+  firstTs = Infinity;
+  /** When set, this range must end exactly here (replaying an interrupted flush). */
+  cutAt: number | null = null;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly analyzers: Analyzer[],
+    readonly clock: WindowClock,
+  ) {}
+
+  track(offset: number): void {
+    if (this.from < 0) this.from = offset;
+    this.to = offset + 1;
+    this.messages++;
+  }
+
+  get empty(): boolean {
+    return this.from < 0;
+  }
+
+  /** Hands over rows and resets the range; analyzers reset themselves in drain. */
+  reset(): void {
+    this.from = -1;
+    this.to = -1;
+    this.messages = 0;
+    this.pendingSends = [];
+  }
+
+  drainRows(ctx: { instance: string; windowSeconds: number }, out: TableRows = new Map()): TableRows {
+    const d = { instance: ctx.instance, windowSeconds: ctx.windowSeconds, wholeWindowStart: Number.isFinite(this.firstTs) ? this.firstTs : 0 };
+    for (const a of this.analyzers) a.drain(out, d);
+    this.rejections.drain(out);
+    return out;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * One ClickHouse client for both deployments: a server over HTTP(S), or — when no URL is set —
+ * the embedded engine (chDB) plugged into the same @clickhouse/client through
+ * `createClient({ connection })`. chDB is required lazily so a daemon pointed at a server never
+ * loads it.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { createClient, ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseConfig } from '../config/schema';
+
+export interface Store {
+  client: ClickHouseClient;
+  database: string;
+  embedded: boolean;
+  cluster?: string;
+  close(): Promise<void>;
+}
+
+export function openStore(cfg: ClickHouseConfig): Store {
+  if (cfg.url) {
+    const client = createClient({
+      url: cfg.url,
+      username: cfg.username,
+      password: cfg.password,
+      request_timeout: cfg.requestTimeoutMs,
+      tls: cfg.caFile ? { ca_cert: readFileSync(cfg.caFile) } : undefined,
+      clickhouse_settings: { insert_deduplicate: 1 },
+    });
+    return { client, database: cfg.database, embedded: false, cluster: cfg.cluster, close: () => client.close() };
+  }
+  mkdirSync(cfg.path, { recursive: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createChdbConnection } = require('chdb/connection') as typeof import('chdb/connection');
+  const client = createClient({
+    connection: createChdbConnection({ path: cfg.path }),
+    clickhouse_settings: { insert_deduplicate: 1 },
+  } as Parameters<typeof createClient>[0]);
+  return { client, database: cfg.database, embedded: true, close: () => client.close() };
+}
+
+/** Runs a SELECT and returns its rows as objects. */
+export async function queryRows<T = Record<string, unknown>>(store: Store, query: string, params?: Record<string, unknown>): Promise<T[]> {
+  const rs = await store.client.query({ query, format: 'JSONEachRow', query_params: params });
+  return (await rs.json()) as T[];
+}

@@ -1,0 +1,116 @@
+/**
+ * Versioned, idempotent schema migrations. Each migration is a list of statements that are safe
+ * to rerun (IF NOT EXISTS); applied versions are recorded in `schema_migrations`. `{db}`,
+ * `{engine}`, `{replacing}`, `{on_cluster}` and `{dedup}` are filled per deployment: plain
+ * MergeTree with a non-replicated deduplication window on a single server or the embedded engine,
+ * Replicated* ON CLUSTER when `clickhouse.cluster` is set. README "Tables" documents every column.
+ */
+import { Store, queryRows } from './client';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'window statistics, rejections, delivery progress, heartbeats',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.feature_stats {on_cluster} (
+        window_start DateTime64(3, 'UTC'), window_seconds UInt32,
+        model LowCardinality(String), model_version LowCardinality(String), feature String,
+        count UInt64, missing UInt64,
+        num_count UInt64, num_mean Float64, num_m2 Float64, num_min Float64, num_max Float64,
+        cat_count UInt64, categories Map(String, UInt64),
+        flush_id String, instance LowCardinality(String), inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {engine} PARTITION BY toYYYYMM(window_start) ORDER BY (model, feature, window_start) {dedup}`,
+      `CREATE TABLE IF NOT EXISTS {db}.vector_stats {on_cluster} (
+        window_start DateTime64(3, 'UTC'), window_seconds UInt32,
+        model LowCardinality(String), model_version LowCardinality(String), vector String,
+        count UInt64, dim UInt32, zero_count UInt64,
+        norm_mean Float64, norm_m2 Float64, norm_min Float64, norm_max Float64,
+        flush_id String, instance LowCardinality(String), inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {engine} PARTITION BY toYYYYMM(window_start) ORDER BY (model, vector, window_start) {dedup}`,
+      `CREATE TABLE IF NOT EXISTS {db}.rejections {on_cluster} (
+        minute DateTime('UTC'), model LowCardinality(String), reason LowCardinality(String), count UInt64,
+        sample String, flush_id String, instance LowCardinality(String)
+      ) ENGINE = {engine} PARTITION BY toYYYYMM(minute) ORDER BY (reason, model, minute) {dedup}`,
+      `CREATE TABLE IF NOT EXISTS {db}.flushes {on_cluster} (
+        flush_id String, consumer_group String, instance LowCardinality(String),
+        state Enum8('intent' = 1, 'done' = 2), ranges String, messages UInt64,
+        at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {engine} ORDER BY (consumer_group, flush_id, state) {dedup}`,
+      `CREATE TABLE IF NOT EXISTS {db}.progress {on_cluster} (
+        consumer_group String, topic String, partition UInt32, next_offset UInt64, flush_id String,
+        at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {replacing}(next_offset) ORDER BY (consumer_group, topic, partition) {dedup}`,
+      `CREATE TABLE IF NOT EXISTS {db}.heartbeats {on_cluster} (
+        instance LowCardinality(String), at DateTime64(3, 'UTC'), version String, role String,
+        messages_in UInt64, rejected UInt64, lag Int64, pending_flushes UInt32
+      ) ENGINE = {engine} PARTITION BY toYYYYMMDD(at) ORDER BY (instance, at) TTL toDateTime(at) + INTERVAL 30 DAY`,
+      // Partial rows from every flush and instance merged into one row per window and feature.
+      `CREATE VIEW IF NOT EXISTS {db}.feature_stats_merged {on_cluster} AS
+       SELECT window_start, any(window_seconds) AS window_len, model, model_version, feature,
+         sum(count) AS events, sum(missing) AS missing_events, sum(num_count) AS numeric_events,
+         if(numeric_events = 0, 0, sum(num_mean * num_count) / numeric_events) AS mean,
+         if(numeric_events < 2, 0,
+            (sum(num_m2) + sum(num_count * num_mean * num_mean) - pow(sum(num_mean * num_count), 2) / numeric_events)
+            / (numeric_events - 1)) AS variance,
+         minIf(num_min, num_count > 0) AS min_value, maxIf(num_max, num_count > 0) AS max_value,
+         sum(cat_count) AS categorical_events, sumMap(categories) AS top_categories
+       FROM {db}.feature_stats GROUP BY window_start, model, model_version, feature`,
+      `CREATE VIEW IF NOT EXISTS {db}.vector_stats_merged {on_cluster} AS
+       SELECT window_start, any(window_seconds) AS window_len, model, model_version, vector,
+         sum(count) AS vectors, max(dim) AS dimension, sum(zero_count) AS zero_vectors,
+         if(vectors = 0, 0, sum(norm_mean * count) / vectors) AS mean_norm,
+         if(vectors < 2, 0,
+            (sum(norm_m2) + sum(count * norm_mean * norm_mean) - pow(sum(norm_mean * count), 2) / vectors)
+            / (vectors - 1)) AS norm_variance,
+         min(norm_min) AS min_norm, max(norm_max) AS max_norm
+       FROM {db}.vector_stats GROUP BY window_start, model, model_version, vector`,
+    ],
+  },
+];
+
+function render(sql: string, store: Store): string {
+  const c = store.cluster;
+  return sql
+    .replaceAll('{db}', store.database)
+    .replaceAll('{on_cluster}', c ? `ON CLUSTER '${c}'` : '')
+    .replaceAll('{engine}', c ? 'ReplicatedMergeTree' : 'MergeTree')
+    .replaceAll('{replacing}', c ? 'ReplicatedReplacingMergeTree' : 'ReplacingMergeTree')
+    // Replicated tables deduplicate inserts by default; plain MergeTree needs a window.
+    .replaceAll('{dedup}', c ? '' : 'SETTINGS non_replicated_deduplication_window = 10000');
+}
+
+export async function migrate(store: Store, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
+  const c = store.cluster ? `ON CLUSTER '${store.cluster}'` : '';
+  await store.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${store.database} ${c}` });
+  await store.client.command({
+    query: `CREATE TABLE IF NOT EXISTS ${store.database}.schema_migrations ${c} (
+      version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    ) ENGINE = ${store.cluster ? 'ReplicatedReplacingMergeTree' : 'ReplacingMergeTree'} ORDER BY version`,
+  });
+  const done = new Set(
+    (await queryRows<{ version: number }>(store, `SELECT DISTINCT version FROM ${store.database}.schema_migrations`)).map((r) => Number(r.version)),
+  );
+  const applied: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(m.version)) continue;
+    for (const sql of m.statements) await store.client.command({ query: render(sql, store) });
+    await store.client.insert({
+      table: `${store.database}.schema_migrations`,
+      values: [{ version: m.version, name: m.name }],
+      format: 'JSONEachRow',
+    });
+    applied.push(m.version);
+  }
+  return applied;
+}
+
+export async function schemaVersion(store: Store): Promise<number> {
+  const r = await queryRows<{ v: number }>(store, `SELECT max(version) AS v FROM ${store.database}.schema_migrations`);
+  return Number(r[0]?.v ?? 0);
+}
