@@ -148,12 +148,14 @@ export class KafkaSource {
     const skip = this.skipBelow.get(k) ?? -1;
     this.metrics.batchSize.observe(batch.messages.length);
     let n = 0;
+    let skippedTo = -1;
     for (const m of batch.messages) {
       if (!isRunning() || isStale() || this.paused || this.stopping) break;
       const offset = Number(m.offset);
       if (offset < skip) {
         this.metrics.skippedStored.inc();
         resolveOffset(m.offset);
+        skippedTo = offset + 1;
         continue;
       }
       if (ps.cutAt !== null && offset >= ps.cutAt) this.completeCut(ps);
@@ -165,6 +167,8 @@ export class KafkaSource {
     const hw = Number(batch.highWatermark);
     this.metrics.consumerLag.set({ topic, partition: String(partition) }, Math.max(0, hw - (Number(batch.lastOffset()) + 1)));
     if (ps.cutAt !== null && ps.to === ps.cutAt) this.completeCut(ps);
+    // Skipped messages are already stored: move the committed offset past them too.
+    if (skippedTo >= 0 && ps.empty) void this.commit([{ topic, partition, from: skippedTo, to: skippedTo }]);
     if (this.pipeline.unflushed >= this.cfg.store.flushMaxMessages) void this.flush('size');
     await heartbeat();
   }

@@ -1,0 +1,55 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseConfig, envOverrides, ConfigError, requireKafka } from '../../src/config/load';
+
+function yamlFile(text: string): string {
+  const f = join(mkdtempSync(join(tmpdir(), 'fwcfg-')), 'c.yaml');
+  writeFileSync(f, text);
+  return f;
+}
+
+describe('configuration', () => {
+  test('every key has a default, so no file is needed for replay and demo', () => {
+    const c = parseConfig({});
+    expect(c.window.seconds).toBe(300);
+    expect(c.clickhouse.url).toBe('');
+    expect(c.kafka.groupId).toBe('featurewatch');
+  });
+
+  test('YAML file, then FW_* environment overrides, lists split on commas', () => {
+    const f = yamlFile('kafka:\n  brokers: [a:9092]\n  topics: [t1]\nwindow:\n  seconds: 60\n');
+    const c = loadConfig({ file: f, env: { FW_KAFKA__BROKERS: 'b:9092,c:9092', FW_WINDOW__ALLOWED_LATENESS_SECONDS: '5', FW_CLICKHOUSE__PASSWORD: 's3cret' } });
+    expect(c.kafka.brokers).toEqual(['b:9092', 'c:9092']);
+    expect(c.kafka.topics).toEqual(['t1']);
+    expect(c.window).toMatchObject({ seconds: 60, allowedLatenessSeconds: 5 });
+    expect(c.clickhouse.password).toBe('s3cret');
+  });
+
+  test.each([
+    [{ window: { seconds: -1 } }, /window\.seconds: .*>=0|window\.seconds: .*0/],
+    [{ kafka: { brokers: 'a:9092' } }, /kafka\.brokers: .*array/i],
+    [{ kafka: { sasl: { mechanism: 'kerberos', username: 'u', password: 'p' } } }, /kafka\.sasl\.mechanism/],
+    [{ clickhouse: { database: 'drop table' } }, /clickhouse\.database: must be a plain identifier/],
+    [{ windw: { seconds: 1 } }, /unknown key\(s\) 'windw'/],
+    [{ store: { flushIntervalSeconds: 'soon' } }, /store\.flushIntervalSeconds: .*number/i],
+    [{ http: { port: 70000 } }, /http\.port/],
+  ])('rejects %j naming the key and the problem', (raw, msg) => {
+    expect(() => parseConfig(raw)).toThrow(ConfigError);
+    expect(() => parseConfig(raw)).toThrow(msg);
+  });
+
+  test('run needs brokers and topics', () => {
+    expect(() => requireKafka(parseConfig({}))).toThrow(/kafka\.brokers: required/);
+    expect(() => requireKafka(parseConfig({ kafka: { brokers: ['a:1'] } }))).toThrow(/kafka\.topics: required/);
+  });
+
+  test('unreadable or malformed files name the file', () => {
+    expect(() => loadConfig({ file: '/nonexistent/fw.yaml', env: {} })).toThrow(/config file \/nonexistent\/fw.yaml: cannot read/);
+    expect(() => loadConfig({ file: yamlFile('kafka: [unclosed'), env: {} })).toThrow(/not valid YAML/);
+  });
+
+  test('environment keys map to camelCase paths', () => {
+    expect(envOverrides({ FW_STORE__FLUSH_MAX_MESSAGES: '10', OTHER: 'x' })).toEqual({ store: { flushMaxMessages: 10 } });
+  });
+});
