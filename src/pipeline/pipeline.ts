@@ -35,11 +35,17 @@ export class Pipeline {
   private readonly states = new Map<string, PartitionState>();
   private readonly rejectLog: RateLimitedLog;
   readonly windowSeconds: number;
+  // Labelled children cached: a label lookup per message costs more than the statistics.
+  private readonly inKafka;
+  private readonly inFile;
+  private readonly accepted = new Map<string, { inc(): void }>();
 
   constructor(private readonly d: PipelineDeps) {
     this.decoder = new Decoder(d.cfg.limits, d.cfg.kafka.format);
     this.rejectLog = new RateLimitedLog(d.log, d.cfg.log.rejectionsPerMinute);
     this.windowSeconds = d.windowSeconds ?? d.cfg.window.seconds;
+    this.inKafka = d.metrics.messagesIn.labels('kafka');
+    this.inFile = d.metrics.messagesIn.labels('file');
   }
 
   state(topic: string, partition: number): PartitionState {
@@ -76,7 +82,7 @@ export class Pipeline {
   /** Decodes and analyzes one message. Returns the rejection when there was one. */
   handle(ps: PartitionState, offset: number, value: Buffer | string | null, headers: Headers | undefined, fallbackTs: number): Rejection | null {
     ps.track(offset);
-    this.d.metrics.messagesIn.inc({ source: ps.topic.startsWith('file:') ? 'file' : 'kafka' });
+    (ps.topic.startsWith('file:') ? this.inFile : this.inKafka).inc();
     const origin = { topic: ps.topic, partition: ps.partition, offset };
     const r = this.decoder.decode(value, headers, origin, fallbackTs);
     if (isRejection(r)) {
@@ -92,7 +98,9 @@ export class Pipeline {
     }
     for (const a of ps.analyzers) a.observe(r, ws);
     this.d.onEvent?.(r, ws);
-    this.d.metrics.eventsAccepted.inc({ model: r.model });
+    let acc = this.accepted.get(r.model);
+    if (!acc) this.accepted.set(r.model, (acc = this.d.metrics.eventsAccepted.labels(r.model)));
+    acc.inc();
     return null;
   }
 
