@@ -13,6 +13,8 @@ import { Pipeline, PipelineDeps } from './pipeline/pipeline';
 import { Analyzer } from './analyzers/analyzer';
 import { QualityAnalyzer } from './analyzers/quality';
 import { FeatureEvent } from './core/event';
+import { DriftAnalyzer } from './analyzers/drift';
+import { ReferenceRegistry } from './references/registry';
 
 export interface App {
   cfg: Config;
@@ -21,11 +23,12 @@ export interface App {
   store: Store;
   writer: StoreWriter;
   pipeline: Pipeline;
+  refs: ReferenceRegistry;
   close(): Promise<void>;
 }
 
-export function defaultAnalyzers(cfg: Config): () => Analyzer[] {
-  return () => [new QualityAnalyzer(cfg.window.topK)];
+export function defaultAnalyzers(cfg: Config, refs: ReferenceRegistry): () => Analyzer[] {
+  return () => [new QualityAnalyzer(cfg.window.topK), ...(cfg.drift.enabled ? [new DriftAnalyzer(refs)] : [])];
 }
 
 export interface AppOptions {
@@ -41,13 +44,15 @@ export async function buildApp(cfg: Config, log: Logger, opts: AppOptions = {}):
   const store = openStore(cfg.clickhouse);
   const applied = await migrate(store);
   if (applied.length) log.info({ applied, database: store.database, embedded: store.embedded }, 'schema migrated');
+  const refs = new ReferenceRegistry(cfg.drift, store, log, cfg.instanceId);
+  if (cfg.drift.enabled) await refs.refresh();
   const writer = new StoreWriter(store, cfg.instanceId, { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs }, metrics, log);
   const pipeline = new Pipeline({
     cfg,
     writer,
     metrics,
     log,
-    analyzers: opts.analyzers ?? defaultAnalyzers(cfg),
+    analyzers: opts.analyzers ?? defaultAnalyzers(cfg, refs),
     onEvent: opts.onEvent,
     deadLetter: opts.deadLetter,
     windowSeconds: opts.windowSeconds,
@@ -59,6 +64,7 @@ export async function buildApp(cfg: Config, log: Logger, opts: AppOptions = {}):
     store,
     writer,
     pipeline,
+    refs,
     close: async () => {
       writer.stop();
       await store.close();

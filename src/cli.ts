@@ -7,12 +7,14 @@ import { VERSION } from './version';
 import { startDaemon } from './daemon';
 import { runReplay } from './cli/replay';
 import { runDemo } from './cli/demo';
+import { runBaseline } from './cli/baseline';
+import { runDrift } from './cli/drift';
 import { openStore } from './store/client';
 import { migrate, schemaVersion } from './store/migrations';
 
 async function main(argv: string[]): Promise<number> {
   const args: CliArgs = parseCli(argv);
-  if (args.version) {
+  if (args.showVersion) {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
@@ -48,6 +50,10 @@ async function main(argv: string[]): Promise<number> {
       return runReplay(cfg, log, args);
     case 'demo':
       return runDemo(cfg, log, args);
+    case 'baseline':
+      return runBaseline(cfg, log, args);
+    case 'drift':
+      return runDrift(cfg, args);
     case 'migrate': {
       const store = openStore(cfg.clickhouse);
       const applied = await migrate(store);

@@ -13,10 +13,13 @@ import { startHttp } from './ops/http';
 import { Metrics } from './ops/metrics';
 import { chTime } from './analyzers/analyzer';
 import { VERSION } from './version';
+import { DriftEvaluator } from './evaluation/drift-evaluator';
+import { Scheduler } from './evaluation/scheduler';
 
 export interface Daemon {
   app: App;
   source: KafkaSource;
+  scheduler: Scheduler;
   httpPort: number | null;
   stop(): Promise<void>;
 }
@@ -44,6 +47,8 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
   }
   await source.start();
   started = true;
+  const scheduler = new Scheduler(cfg, app.refs, new DriftEvaluator(cfg, app.store, app.refs, metrics, log), () => source!.isLeader, log);
+  scheduler.start();
   log.info({ topics: cfg.kafka.topics, group: cfg.kafka.groupId, instance: cfg.instanceId, store: app.store.embedded ? 'embedded' : cfg.clickhouse.url }, 'featurewatch running');
 
   const beat = async () => {
@@ -67,11 +72,13 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
   return {
     app,
     source,
+    scheduler,
     httpPort,
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(heartbeat);
         log.info('stopping: draining, flushing, committing');
+        await scheduler.stop();
         await source!.stop();
         server?.close();
         await app.close();

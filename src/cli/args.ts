@@ -10,17 +10,29 @@ Commands:
   replay     an NDJSON file (or - for stdin) through the same pipeline; one report
   demo       a synthetic stream into the embedded ClickHouse, with a summary
   migrate    create or upgrade the ClickHouse schema, then exit
+  baseline   build a model's drift reference from a file and store it (next version)
+  drift      print the latest evaluated drift results (table, or --json)
 
 Common options:
   -c, --config FILE      YAML config (keys in README "Configuration"); FW_* env vars override it
   -h, --help             this help
-  -v, --version          print the version
+  -v, --show-version     print the featurewatch version
 
 replay options:
   -i, --input FILE       NDJSON input, one v1 JSON object per line ('-' = stdin)
       --reference FILE   reference NDJSON for drift (default: none)
       --window SECONDS   tumbling windows instead of one window for the whole file
       --json             print the report as JSON on stdout
+
+baseline options:
+  -i, --input FILE       NDJSON reference data
+  -m, --model NAME       model whose events form the reference (required)
+      --model-version V  only events of this model_version
+      --version N        store as this reference version (default: newest + 1)
+
+drift options:
+  -m, --model NAME       only this model
+      --json             JSON instead of a table
 
 demo options:
   -n, --events N         synthetic events to generate (default 200000)
@@ -36,8 +48,11 @@ export interface CliArgs {
   json: boolean;
   events: number;
   seed: number;
+  model?: string;
+  modelVersion?: string;
+  version?: number;
   help: boolean;
-  version: boolean;
+  showVersion: boolean;
 }
 
 export class UsageError extends Error {}
@@ -63,8 +78,11 @@ export function parseCli(argv: string[]): CliArgs {
         json: { type: 'boolean', default: false },
         events: { type: 'string', short: 'n' },
         seed: { type: 'string' },
+        model: { type: 'string', short: 'm' },
+        'model-version': { type: 'string' },
+        version: { type: 'string' },
+        'show-version': { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
       },
     });
   } catch (e) {
@@ -80,7 +98,10 @@ export function parseCli(argv: string[]): CliArgs {
     json: v.json ?? false,
     events: num('events', v.events, 200_000),
     seed: num('seed', v.seed, 42),
+    model: v.model,
+    modelVersion: v['model-version'],
+    version: v.version === undefined ? undefined : num('version', v.version, 0),
     help: v.help ?? false,
-    version: v.version ?? false,
+    showVersion: v['show-version'] ?? false,
   };
 }

@@ -8,10 +8,24 @@ import { readNdjson } from '../sources/file';
 import { Progress } from './progress';
 import { REPORT_VERSION, VERSION } from '../version';
 import { storeSummary } from './summary';
+import { referencesFromFile } from '../references/from-file';
+import { ReplayDriftReport } from './replay-report';
+import { FeatureEvent } from '../core/event';
+import { driftTable } from './drift-table';
 
 export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
   if (!args.input) throw new UsageError('replay: --input FILE is required (use - for stdin)');
-  const app = await buildApp(cfg, log, { windowSeconds: args.window ?? 0 });
+  const windowSeconds = args.window ?? 0;
+  let report: ReplayDriftReport | undefined;
+  const hooks: ((ev: FeatureEvent, ws: number) => void)[] = [];
+  const app = await buildApp(cfg, log, { windowSeconds, onEvent: (ev, ws) => hooks.forEach((h) => h(ev, ws)) });
+  if (args.reference) {
+    const refs = await referencesFromFile(args.reference, cfg);
+    // Version 0 marks a reference that came from the command line rather than the store.
+    for (const [model, p] of refs.profiles) app.refs.set({ model, version: 0, profile: p.profile });
+    report = new ReplayDriftReport(cfg, app.refs, windowSeconds);
+    hooks.push((ev, ws) => report!.observe(ev, ws));
+  }
   const progress = new Progress('replay lines');
   const group = `replay:${args.input === '-' ? 'stdin' : resolve(args.input)}`;
   const lines = await readNdjson(args.input, app.pipeline, { group, flushEvery: 100_000, onProgress: (p) => progress.update(p.lines) });
@@ -19,16 +33,24 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   const rejected: Record<string, number> = {};
   for (const v of (await app.metrics.rejected.get()).values) rejected[String(v.labels.reason)] = v.value;
   const events = (await app.metrics.eventsAccepted.get()).values.reduce((s, v) => s + v.value, 0);
-  const report = {
+  const drift = report?.build() ?? { drift: [], drift_vectors: [], drift_models: [] };
+  const out = {
     report_version: REPORT_VERSION,
     featurewatch_version: VERSION,
     input: args.input,
+    reference: args.reference ?? null,
+    window_seconds: windowSeconds,
     lines,
     events,
     rejected,
+    ...drift,
   };
-  if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else process.stdout.write(`replayed ${lines} lines: ${events} events, ${Object.values(rejected).reduce((a, b) => a + b, 0)} rejected\n\n${await storeSummary(app.store)}\n`);
+  if (args.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  else {
+    const total = Object.values(rejected).reduce((a, b) => a + b, 0);
+    process.stdout.write(`replayed ${lines} lines: ${events} events, ${total} rejected\n\n${await storeSummary(app.store)}\n`);
+    if (report) process.stdout.write(`\nDrift against ${args.reference}:\n${driftTable(drift.drift, drift.drift_models)}\n`);
+  }
   await app.close();
   return 0;
 }

@@ -4,9 +4,11 @@
  * edge (loadConfig), so the rest of the code can trust it.
  */
 import { z } from 'zod';
+import { validate as validCron } from 'node-cron';
 
 const positiveInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
+const cron = z.string().refine(validCron, 'not a valid cron expression (node-cron syntax: [sec] min hour day month weekday)');
 
 export const kafkaSchema = z
   .object({
@@ -107,6 +109,33 @@ export const logSchema = z
   })
   .strict();
 
+export const driftSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /**
+     * 'stored': the newest reference per model in the `references` table (featurewatch baseline);
+     * 'first': the first `firstEvents` events per model become the reference (stored, shared).
+     */
+    reference: z.enum(['stored', 'first']).default('stored'),
+    firstEvents: positiveInt.default(10_000),
+    /** How often the stored references are re-read (cron, node-cron syntax). */
+    referenceRefreshCron: cron.default('*/5 * * * *'),
+    /** How often closed windows are evaluated (cron, node-cron syntax, seconds field allowed). */
+    evaluateCron: cron.default('*/30 * * * * *'),
+    bins: positiveInt.default(10),
+    fineBins: positiveInt.default(1024),
+    topK: positiveInt.default(100),
+    eps: z.number().positive().max(0.1).default(1e-4),
+    psiThreshold: z.number().positive().default(0.2),
+    alpha: z.number().gt(0).lt(1).default(0.05),
+    correction: z.enum(['bh', 'bonferroni', 'none']).default('bh'),
+    minKsD: z.number().min(0).max(1).default(0.1),
+    minWassersteinNorm: z.number().min(0).default(0.1),
+    minJs: z.number().min(0).max(1).default(0.1),
+    modelDriftShare: z.number().gt(0).max(1).default(0.5),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     instanceId: z.string().min(1).default(process.env.HOSTNAME || 'featurewatch'),
@@ -117,6 +146,7 @@ export const configSchema = z
     store: storeSchema.default(storeSchema.parse({})),
     http: httpSchema.default(httpSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
+    drift: driftSchema.default(driftSchema.parse({})),
     shutdownGraceSeconds: positiveInt.default(25),
   })
   .strict();
@@ -125,3 +155,4 @@ export type Config = z.infer<typeof configSchema>;
 export type KafkaConfig = Config['kafka'];
 export type ClickHouseConfig = Config['clickhouse'];
 export type LimitsConfig = Config['limits'];
+export type DriftConfig = Config['drift'];

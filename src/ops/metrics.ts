@@ -22,6 +22,10 @@ export class Metrics {
   readonly skippedStored: Counter;
   readonly unreplayableFlushes: Counter;
   readonly lastFlushTimestamp: Gauge;
+  readonly driftEvaluations: Counter;
+  readonly driftShare: Gauge<'model'>;
+  readonly driftedFeatures: Gauge<'model'>;
+  readonly modelDrifted: Gauge<'model'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
@@ -42,5 +46,9 @@ export class Metrics {
     this.skippedStored = new Counter({ name: 'featurewatch_redelivered_skipped_total', help: 'Redelivered messages skipped because their contribution is already stored', registers: [r] });
     this.unreplayableFlushes = new Counter({ name: 'featurewatch_unreplayable_flushes_total', help: 'Interrupted flushes that could not be replayed exactly (possible double count)', registers: [r] });
     this.lastFlushTimestamp = new Gauge({ name: 'featurewatch_last_flush_timestamp_seconds', help: 'Unix time of the last stored flush', registers: [r] });
+    this.driftEvaluations = new Counter({ name: 'featurewatch_drift_evaluations_total', help: 'Windows evaluated for drift', registers: [r] });
+    this.driftShare = new Gauge({ name: 'featurewatch_drift_share', help: 'Share of drifted features in the last evaluated window', labelNames: ['model'], registers: [r] });
+    this.driftedFeatures = new Gauge({ name: 'featurewatch_drifted_features', help: 'Drifted features in the last evaluated window', labelNames: ['model'], registers: [r] });
+    this.modelDrifted = new Gauge({ name: 'featurewatch_model_drifted', help: '1 when the last evaluated window of the model drifted', labelNames: ['model'], registers: [r] });
   }
 }

@@ -19,6 +19,7 @@ import { Metrics } from '../ops/metrics';
 import { OffsetRange } from '../store/writer';
 import { Rejection } from '../core/rejection';
 import { Headers } from '../decode/binary';
+import { withRetry } from '../ops/retry';
 
 const CUT_DEADLINE_MS = 60_000;
 
@@ -50,6 +51,14 @@ export class KafkaSource {
     this.group = cfg.kafka.groupId;
   }
 
+  /**
+   * The replica that owns partition 0 of the first topic evaluates closed windows (and would send
+   * their alerts), so each happens once per consumer group, not once per replica.
+   */
+  get isLeader(): boolean {
+    return this.assigned.has(this.key(this.cfg.kafka.topics[0], 0));
+  }
+
   /** For the dead-letter topic: send a rejected message with its reason in headers. */
   deadLetter = async (value: Buffer | string | null, headers: Headers | undefined, r: Rejection): Promise<unknown> => {
     if (!this.producer || !this.cfg.kafka.deadLetterTopic) return;
@@ -72,10 +81,12 @@ export class KafkaSource {
     this.consumer = this.kafka.consumer({ groupId: this.group, sessionTimeout: k.sessionTimeoutMs, allowAutoTopicCreation: false });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const assignment = e.payload.memberAssignment as Record<string, number[]>;
-      this.ready = this.onAssignment(assignment).catch((err) => {
-        this.log.error({ err: (err as Error).message }, 'could not read stored progress; retrying on next batch');
-        throw err;
-      });
+      // Never rejects: retried until stored progress is readable (or we stop); batches wait for it.
+      this.ready = withRetry(() => (this.stopping ? Promise.resolve() : this.onAssignment(assignment)), {
+        initialMs: this.cfg.store.retryInitialMs,
+        maxMs: this.cfg.store.retryMaxMs,
+        onRetry: (err) => this.log.error({ err: (err as Error).message }, 'could not read stored progress; retrying'),
+      }).catch(() => undefined);
     });
     await this.consumer.connect();
     for (const topic of k.topics) await this.consumer.subscribe({ topic, fromBeginning: k.fromBeginning });

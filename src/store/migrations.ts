@@ -72,6 +72,44 @@ export const MIGRATIONS: Migration[] = [
        FROM {db}.vector_stats GROUP BY window_start, model, model_version, vector`,
     ],
   },
+  {
+    version: 2,
+    name: 'drift: references, mergeable window states, results and verdicts',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.references {on_cluster} (
+        model LowCardinality(String), version UInt32, source String, events UInt64,
+        profile String CODEC(ZSTD(3)), created_by LowCardinality(String), created_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {replacing}(created_at) ORDER BY (model, version)`,
+      `CREATE TABLE IF NOT EXISTS {db}.drift_state {on_cluster} (
+        window_start DateTime64(3, 'UTC'), window_seconds UInt32, model LowCardinality(String), reference_version UInt32,
+        events UInt64, state String CODEC(ZSTD(3)),
+        flush_id String, instance LowCardinality(String), inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {engine} PARTITION BY toYYYYMM(window_start) ORDER BY (model, window_start) {dedup}`,
+      `CREATE TABLE IF NOT EXISTS {db}.drift_results {on_cluster} (
+        window_start DateTime64(3, 'UTC'), window_seconds UInt32, model LowCardinality(String), reference_version UInt32,
+        feature String, kind LowCardinality(String), n_ref UInt64, n_cur UInt64,
+        missing_rate_ref Nullable(Float64), missing_rate_cur Nullable(Float64),
+        psi Nullable(Float64), ks_d Nullable(Float64), ks_d_bound Nullable(Float64), ks_p Nullable(Float64),
+        wasserstein Nullable(Float64), wasserstein_norm Nullable(Float64), js Nullable(Float64),
+        chi2 Nullable(Float64), chi2_p Nullable(Float64), out_of_range_cur Nullable(Float64), other_share_cur Nullable(Float64),
+        p_value Nullable(Float64), p_adjusted Nullable(Float64), drifted UInt8,
+        evaluated_at DateTime64(3, 'UTC')
+      ) ENGINE = {replacing}(evaluated_at) PARTITION BY toYYYYMM(window_start) ORDER BY (model, window_start, feature)`,
+      `CREATE TABLE IF NOT EXISTS {db}.drift_vector_results {on_cluster} (
+        window_start DateTime64(3, 'UTC'), window_seconds UInt32, model LowCardinality(String), reference_version UInt32,
+        vector String, dim UInt32, n_ref UInt64, n_cur UInt64,
+        centroid_cosine_distance Nullable(Float64), centroid_euclidean Nullable(Float64), centroid_euclidean_norm Nullable(Float64),
+        dims_drifted UInt32, dims_share Nullable(Float64), norm_psi Nullable(Float64), norm_ks_d Nullable(Float64), norm_ks_p Nullable(Float64),
+        norm_drifted UInt8, drifted UInt8, evaluated_at DateTime64(3, 'UTC')
+      ) ENGINE = {replacing}(evaluated_at) PARTITION BY toYYYYMM(window_start) ORDER BY (model, window_start, vector)`,
+      `CREATE TABLE IF NOT EXISTS {db}.drift_verdicts {on_cluster} (
+        window_start DateTime64(3, 'UTC'), window_seconds UInt32, model LowCardinality(String), reference_version UInt32,
+        events UInt64, features_total UInt32, features_tested UInt32, features_drifted UInt32, share_drifted Nullable(Float64),
+        correction LowCardinality(String), alpha Float64, drifted UInt8, vectors_drifted UInt32,
+        evaluated_at DateTime64(3, 'UTC')
+      ) ENGINE = {replacing}(evaluated_at) PARTITION BY toYYYYMM(window_start) ORDER BY (model, window_start)`,
+    ],
+  },
 ];
 
 function render(sql: string, store: Store): string {

@@ -1,0 +1,58 @@
+/**
+ * Drift state per window and model: a DriftWindow (histograms on the reference's fine bins,
+ * category counts, vector sums/histograms) for every model that has a reference. Drained as
+ * mergeable JSON partials into `drift_state`; the evaluator merges all partials of a window —
+ * from every flush and replica — and compares them with the reference.
+ */
+import { FeatureEvent } from '../core/event';
+import { DriftWindow } from '../drift';
+import { ReferenceRegistry } from '../references/registry';
+import { Analyzer, DrainContext, TableRows, pushRows, chTime, Row } from './analyzer';
+import { PREDICTION_FEATURE } from './quality';
+
+interface Slot {
+  windowStart: number;
+  model: string;
+  version: number;
+  events: number;
+  window: DriftWindow;
+}
+
+export class DriftAnalyzer implements Analyzer {
+  readonly name = 'drift';
+  private slots = new Map<string, Slot>();
+
+  constructor(private readonly refs: ReferenceRegistry) {}
+
+  observe(ev: FeatureEvent, windowStart: number): void {
+    this.refs.observe(ev);
+    const ref = this.refs.get(ev.model);
+    if (!ref) return;
+    const key = `${windowStart}\u0000${ev.model}`;
+    let s = this.slots.get(key);
+    if (!s || s.version !== ref.version) {
+      s = { windowStart, model: ev.model, version: ref.version, events: 0, window: new DriftWindow(ref.profile) };
+      this.slots.set(key, s);
+    }
+    s.events++;
+    // The prediction is watched like a feature (the reference learned it under the same name).
+    s.window.observeFeatures(ev.prediction === undefined ? ev.features : { ...ev.features, [PREDICTION_FEATURE]: ev.prediction });
+    for (const name in ev.vectors) s.window.observeVector(name, ev.vectors[name]);
+  }
+
+  drain(out: TableRows, ctx: DrainContext): void {
+    const rows: Row[] = [];
+    for (const s of this.slots.values()) {
+      rows.push({
+        window_start: chTime(ctx.windowSeconds === 0 ? ctx.wholeWindowStart : s.windowStart),
+        window_seconds: ctx.windowSeconds,
+        model: s.model,
+        reference_version: s.version,
+        events: s.events,
+        state: JSON.stringify(s.window.toJSON()),
+      });
+    }
+    this.slots = new Map();
+    pushRows(out, 'drift_state', rows);
+  }
+}

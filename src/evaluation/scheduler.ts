@@ -1,0 +1,45 @@
+/** Periodic work of the daemon (node-cron): re-read references, evaluate closed windows on the leader. */
+import { schedule, ScheduledTask } from 'node-cron';
+import { Logger } from 'pino';
+import { Config } from '../config/schema';
+import { ReferenceRegistry } from '../references/registry';
+import { DriftEvaluator } from './drift-evaluator';
+
+export class Scheduler {
+  private readonly tasks: ScheduledTask[] = [];
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly cfg: Config,
+    private readonly refs: ReferenceRegistry,
+    private readonly evaluator: DriftEvaluator,
+    private readonly isLeader: () => boolean,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    if (!this.cfg.drift.enabled) return;
+    this.tasks.push(schedule(this.cfg.drift.referenceRefreshCron, () => this.guard('reference refresh', () => this.refs.refresh()), { noOverlap: true }));
+    this.tasks.push(schedule(this.cfg.drift.evaluateCron, () => this.evaluateNow(), { noOverlap: true }));
+  }
+
+  /** Evaluates due windows now if this replica leads (also used by tests and at shutdown). */
+  evaluateNow(): Promise<void> {
+    if (!this.isLeader()) return Promise.resolve();
+    return this.guard('drift evaluation', () => this.evaluator.run());
+  }
+
+  private guard(what: string, fn: () => Promise<unknown>): Promise<void> {
+    const p = fn().then(
+      () => undefined,
+      (err) => this.log.error({ err: (err as Error).message }, `${what} failed; will retry on schedule`),
+    );
+    this.running = this.running.then(() => p);
+    return p;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.tasks) await t.stop();
+    await this.running;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The reference each model's windows are compared with. Stored in ClickHouse (`references`,
+ * versioned per model) so every replica uses the same one:
+ *   - `featurewatch baseline` builds one from a file and stores the next version;
+ *   - drift.reference = 'first': the first drift.firstEvents events of a model seen by a replica
+ *     become a candidate; the lowest stored version wins, so replicas converge on one;
+ *   - `replay --reference FILE` registers an in-memory profile (version 0) without storing it.
+ */
+import { Logger } from 'pino';
+import { FeatureEvent } from '../core/event';
+import { DriftConfig } from '../config/schema';
+import { ReferenceBuilder, ReferenceProfile, ReferenceOptions } from '../drift';
+import { Store, queryRows } from '../store/client';
+import { PREDICTION_FEATURE } from '../analyzers/quality';
+
+export interface ModelReference {
+  model: string;
+  version: number;
+  profile: ReferenceProfile;
+}
+
+export function referenceOptions(cfg: DriftConfig): Partial<ReferenceOptions> {
+  return { bins: cfg.bins, fineBins: cfg.fineBins, topK: cfg.topK };
+}
+
+/** Feeds one event (features, prediction, vectors) into a reference builder. */
+export function observeReference(b: ReferenceBuilder, ev: FeatureEvent): void {
+  for (const name in ev.features) b.observe(name, ev.features[name]);
+  if (ev.prediction !== undefined) b.observe(PREDICTION_FEATURE, ev.prediction);
+  for (const name in ev.vectors) b.observeVector(name, ev.vectors[name]);
+}
+
+export class ReferenceRegistry {
+  private readonly refs = new Map<string, ModelReference>();
+  private readonly candidates = new Map<string, { builder: ReferenceBuilder; events: number }>();
+  private readonly storing = new Set<string>();
+
+  constructor(
+    private readonly cfg: DriftConfig,
+    private readonly store: Store | null,
+    private readonly log: Logger,
+    private readonly instance = '',
+  ) {}
+
+  get(model: string): ModelReference | undefined {
+    return this.refs.get(model);
+  }
+
+  all(): ModelReference[] {
+    return [...this.refs.values()];
+  }
+
+  set(ref: ModelReference): void {
+    this.refs.set(ref.model, ref);
+  }
+
+  /** Loads the newest stored version of every model's reference (or the lowest, in 'first' mode). */
+  async refresh(): Promise<void> {
+    if (!this.store) return;
+    const pick = this.cfg.reference === 'first' ? 'argMin' : 'argMax';
+    const rows = await queryRows<{ model: string; v: number; p: string }>(
+      this.store,
+      `SELECT model, ${pick === 'argMin' ? 'min' : 'max'}(r.version) AS v, ${pick}(r.profile, r.version) AS p
+       FROM ${this.store.database}.references AS r FINAL GROUP BY model`,
+    );
+    for (const r of rows) {
+      const cur = this.refs.get(r.model);
+      if (cur && cur.version === Number(r.v)) continue;
+      this.refs.set(r.model, { model: r.model, version: Number(r.v), profile: JSON.parse(r.p) as ReferenceProfile });
+      this.log.info({ model: r.model, version: Number(r.v) }, 'reference loaded');
+    }
+  }
+
+  /** 'first' mode: collects a model's first events until a reference exists. */
+  observe(ev: FeatureEvent): void {
+    if (this.cfg.reference !== 'first' || this.refs.has(ev.model)) return;
+    let c = this.candidates.get(ev.model);
+    if (!c) this.candidates.set(ev.model, (c = { builder: new ReferenceBuilder(referenceOptions(this.cfg)), events: 0 }));
+    observeReference(c.builder, ev);
+    if (++c.events >= this.cfg.firstEvents && !this.storing.has(ev.model)) {
+      this.storing.add(ev.model);
+      const profile = c.builder.build();
+      this.candidates.delete(ev.model);
+      void this.storeCandidate(ev.model, profile, c.events);
+    }
+  }
+
+  private async storeCandidate(model: string, profile: ReferenceProfile, events: number): Promise<void> {
+    try {
+      if (this.store) {
+        await this.save(model, profile, `first ${events} events seen by ${this.instance}`, events, 1);
+        await this.refresh();
+      } else this.refs.set(model, { model, version: 1, profile });
+    } catch (err) {
+      this.log.error({ model, err: (err as Error).message }, 'could not store the first-events reference; will rebuild');
+      this.storing.delete(model);
+    }
+  }
+
+  /** Stores a profile as a new version (next after the newest, unless given). */
+  async save(model: string, profile: ReferenceProfile, source: string, events: number, version?: number): Promise<number> {
+    if (!this.store) throw new Error('no store');
+    let v = version;
+    if (v === undefined) {
+      const r = await queryRows<{ v: number }>(this.store, `SELECT max(version) AS v FROM ${this.store.database}.references WHERE model = {m:String}`, { m: model });
+      v = Number(r[0]?.v ?? 0) + 1;
+    }
+    await this.store.client.insert({
+      table: `${this.store.database}.references`,
+      values: [{ model, version: v, source, events, profile: JSON.stringify(profile), created_by: this.instance }],
+      format: 'JSONEachRow',
+    });
+    return v;
+  }
+}
