@@ -12,6 +12,7 @@ cache="${FW_CACHE:-$HOME/.cache/featurewatch}/kafka-$version"
 cmd="${1:-start}"
 port="${2:-39092}"
 cport=$((port + 1))
+sport=$((port + 2))   # SASL_PLAINTEXT listener: PLAIN and SCRAM-SHA-256/512, user featurewatch / fw-secret
 run="${FW_KAFKA_RUN_DIR:-/tmp/featurewatch-kafka-$port}"
 
 fetch() {
@@ -33,10 +34,15 @@ case "$cmd" in
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport
+inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_featurewatch="fw-secret";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$run/data
 num.partitions=3
 offsets.topic.replication.factor=1
@@ -46,7 +52,9 @@ transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 PROPS
-    java -cp "$cache/libs/*" kafka.tools.StorageTool format -t "fw$(date +%s%N | sha256sum | head -c 20)" -c "$run/server.properties" > "$run/format.log" 2>&1
+    java -cp "$cache/libs/*" kafka.tools.StorageTool format -t "fw$(date +%s%N | sha256sum | head -c 20)" -c "$run/server.properties" \
+      --add-scram 'SCRAM-SHA-256=[name=featurewatch,password=fw-secret]' \
+      --add-scram 'SCRAM-SHA-512=[name=featurewatch,password=fw-secret]' > "$run/format.log" 2>&1
     nohup java -Xms256m -Xmx768m -XX:+UseG1GC -cp "$cache/libs/*" kafka.Kafka "$run/server.properties" > "$run/broker.log" 2>&1 &
     echo $! > "$run/pid"
     for _ in $(seq 1 120); do

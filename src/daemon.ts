@@ -45,7 +45,15 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
     httpPort = h.port;
     log.info({ port: httpPort }, 'http listening (/healthz /readyz /metrics)');
   }
-  await source.start();
+  try {
+    await source.start();
+  } catch (err) {
+    // Not started (unreachable broker, failed authentication): release what was opened.
+    server?.close();
+    await source.stop().catch(() => undefined);
+    await app.close();
+    throw err;
+  }
   started = true;
   const scheduler = new Scheduler(cfg, app.refs, new DriftEvaluator(cfg, app.store, app.refs, metrics, log), () => source!.isLeader, log);
   scheduler.start();

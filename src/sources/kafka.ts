@@ -211,7 +211,9 @@ export class KafkaSource {
         }
         jobs.push(this.pipeline.flushPartition(ps, this.group));
       }
-      this.applyBackpressure();
+      // The flushes just handed over reach the writer a tick later: count them now, or the pause
+      // comes one flush interval late (up to one more flush per partition in memory).
+      this.applyBackpressure(jobs.length);
       const ranges = (await Promise.all(jobs)).filter((r): r is OffsetRange => r !== null);
       if (ranges.length) {
         this.log.debug({ reason, ranges }, 'flush stored');
@@ -225,8 +227,8 @@ export class KafkaSource {
   }
 
   /** Pauses fetching while too many flushes wait for the store; resumes when they drain. */
-  private applyBackpressure(): void {
-    const over = this.pipeline.pendingFlushes >= this.cfg.store.maxPendingFlushes * Math.max(1, this.assigned.size);
+  private applyBackpressure(handingOver = 0): void {
+    const over = this.pipeline.pendingFlushes + handingOver >= this.cfg.store.maxPendingFlushes * Math.max(1, this.assigned.size);
     if (over && !this.paused && !this.stopping) {
       this.paused = true;
       this.consumer.pause(this.cfg.kafka.topics.map((topic) => ({ topic })));
@@ -276,8 +278,8 @@ export class KafkaSource {
     await this.flushing;
     await this.flush('shutdown');
     await this.flushing;
-    await this.consumer.disconnect();
+    await this.consumer?.disconnect();
     await this.producer?.disconnect();
-    await this.admin.disconnect();
+    await this.admin?.disconnect();
   }
 }

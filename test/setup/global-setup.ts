@@ -22,4 +22,6 @@ export default async function globalSetup(): Promise<void> {
   const out = execFileSync('bash', [join(__dirname, '../../scripts/kafka-broker.sh'), 'start', port], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
   process.env.FW_TEST_KAFKA_BROKERS = out.trim().split('\n').pop();
   if (!already) process.env.FW_TEST_STARTED_BROKER = port;
+  // The script's broker also has a SASL_PLAINTEXT listener (PLAIN, SCRAM) two ports up.
+  if (await listening(Number(port) + 2)) process.env.FW_TEST_KAFKA_SASL_BROKERS = `127.0.0.1:${Number(port) + 2}`;
 }

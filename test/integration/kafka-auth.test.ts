@@ -1,0 +1,38 @@
+/** SASL authentication against the real broker's SASL_PLAINTEXT listener (PLAIN and SCRAM). */
+import { startDaemon, Daemon } from '../../src/daemon';
+import { syntheticMessages } from '../../src/demo/synthetic';
+import { testConfig, quietLogger, waitFor, uniqueName } from '../helpers/env';
+import { createTopic, produce } from '../helpers/kafka';
+import { storedEvents } from '../helpers/store';
+
+const sasl = process.env.FW_TEST_KAFKA_SASL_BROKERS;
+// A broker started by scripts/kafka-broker.sh always has the listener; an external one may not.
+const maybe = sasl ? describe : describe.skip;
+
+maybe('Kafka SASL', () => {
+  const running: Daemon[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((d) => d.stop()));
+  });
+
+  test.each(['plain', 'scram-sha-256', 'scram-sha-512'] as const)('consumes with SASL %s', async (mechanism) => {
+    const topic = uniqueName(`fw-sasl-${mechanism}`);
+    await createTopic(topic, 2);
+    const ms = [...syntheticMessages({ count: 300, seed: 3 })].map((value) => ({ value }));
+    await produce(topic, ms);
+    const cfg = testConfig({
+      kafka: { brokers: [sasl!], topics: [topic], groupId: uniqueName('g'), fromBeginning: true, sasl: { mechanism, username: 'featurewatch', password: 'fw-secret' } },
+      store: { flushIntervalSeconds: 0.5 },
+    });
+    const d = await startDaemon(cfg, quietLogger());
+    running.push(d);
+    expect(await waitFor(() => storedEvents(d.app.store), (n) => n >= ms.length)).toBe(ms.length);
+  });
+
+  test('a wrong password fails start-up with an authentication error', async () => {
+    const cfg = testConfig({
+      kafka: { brokers: [sasl!], topics: [uniqueName('t')], groupId: uniqueName('g'), sasl: { mechanism: 'scram-sha-512', username: 'featurewatch', password: 'wrong' } },
+    });
+    await expect(startDaemon(cfg, quietLogger())).rejects.toThrow(/SASL|[Aa]uthentication/);
+  });
+});
