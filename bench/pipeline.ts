@@ -2,7 +2,11 @@
  * Foundation benchmark (issue: decode, validate, update statistics; and end to end).
  *   (a) in-process: JSON and binary messages → decoder → window → quality analyzer, one core
  *   (b) end to end: messages pre-produced to a real broker → daemon → embedded ClickHouse
- * Usage: npx tsx bench/pipeline.ts [a|b|all] [N]
+ *   (b-server) end to end with the store as a server: the daemon in its own process (`featurewatch
+ *       run`, compiled from the current src) → HTTP → test/support/chdb-http-server.ts (the real engine
+ *       in another process, a test stand-in for a ClickHouse server); CPU and peak RSS of the daemon
+ *       process alone (from /proc; Linux only). Not part of `all`.
+ * Usage: npx tsx bench/pipeline.ts [a|b|b-server|all] [N]
  * (b) needs a broker: scripts/kafka-broker.sh start (FW_BENCH_BROKERS overrides 127.0.0.1:39092).
  */
 import { Writable } from 'node:stream';
@@ -18,6 +22,12 @@ import { StoreWriter } from '../src/store/writer';
 import { startDaemon } from '../src/daemon';
 import { queryRows } from '../src/store/client';
 import { mulberry32, normal } from '../src/demo/prng';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
+import { startShim, freePort } from '../test/support/shim-process';
 
 const quiet = createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }) as never);
 const mode = process.argv[2] ?? 'all';
@@ -105,6 +115,86 @@ async function main(): Promise<void> {
     inProcess('binary-64d', bin, hdr);
   }
   if (mode === 'b' || mode === 'all') await endToEnd();
+  if (mode === 'b-server') await endToEndServer();
+}
+
+/** CPU seconds (user + system) and peak RSS (VmHWM, kernel-tracked) of one process, from /proc. */
+function procUsage(pid: number): { cpu_s: number; peak_rss_mb: number; rss_mb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const tck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { cpu_s: +((Number(f[11]) + Number(f[12])) / tck).toFixed(2), peak_rss_mb: Math.round(kb('VmHWM') / 1024), rss_mb: Math.round(kb('VmRSS') / 1024) };
+}
+
+async function endToEndServer(): Promise<void> {
+  const root = join(__dirname, '..');
+  const brokers = (process.env.FW_BENCH_BROKERS ?? '127.0.0.1:39092').split(',');
+  const work = mkdtempSync(join(tmpdir(), 'fw-bench-server-'));
+  // The daemon runs as it ships (`node dist/cli.js run`), compiled from the current src into a
+  // scratch directory (dist/ belongs to `npm run build` and may be stale).
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', join(work, 'dist'), '--sourceMap', 'false'], { stdio: 'inherit' });
+  copyFileSync(join(root, 'package.json'), join(work, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'));
+
+  const kafka = new Kafka({ brokers, clientId: 'bench', logLevel: logLevel.NOTHING });
+  const topic = `bench-srv-${Date.now()}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  let batch: { key: string; value: string }[] = [];
+  let i = 0;
+  for (const value of syntheticMessages({ count: N, seed: 11, startTs: Date.now() - 3_600_000, stepMs: 1 })) {
+    batch.push({ key: String(i++), value });
+    if (batch.length === 500) {
+      await producer.send({ topic, messages: batch, compression: 0 });
+      batch = [];
+    }
+  }
+  if (batch.length) await producer.send({ topic, messages: batch });
+  await producer.disconnect();
+
+  const shim = await startShim(await freePort(), join(work, 'chdb'));
+  const database = `bench_${Date.now()}`;
+  const cfgFile = join(work, 'config.yaml'); // YAML is a superset of JSON
+  writeFileSync(cfgFile, JSON.stringify({
+    instanceId: 'bench',
+    kafka: { brokers, topics: [topic], groupId: `bench-${Date.now()}`, fromBeginning: true },
+    clickhouse: { url: shim.url, database },
+    http: { enabled: false },
+    log: { level: 'silent' },
+    store: { flushIntervalSeconds: 5 },
+  }));
+  // Polled until the daemon has stored everything (quiet: the database does not exist at first).
+  const probe = { client: createClient({ url: shim.url, log: { level: ClickHouseLogLevel.OFF } }), database, embedded: false, close: async () => undefined };
+  const shimBefore = procUsage(shim.proc.pid!);
+  const t0 = Date.now();
+  const daemon = spawn(process.execPath, [join(work, 'dist/cli.js'), 'run', '-c', cfgFile], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+  const daemonExit = new Promise<number | null>((res) => daemon.once('exit', (c) => res(c)));
+  for (;;) {
+    const r = await queryRows<{ n: string }>(probe, `SELECT sum(count) AS n FROM ${database}.feature_stats WHERE feature = 'num_0'`).catch(() => []);
+    if (Number(r[0]?.n ?? 0) >= N) break;
+    if (daemon.exitCode !== null) throw new Error(`daemon exited with ${daemon.exitCode}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  const secs = (Date.now() - t0) / 1000;
+  const d = procUsage(daemon.pid!);
+  const s = procUsage(shim.proc.pid!);
+  daemon.kill('SIGTERM');
+  const code = await daemonExit;
+  await probe.client.close();
+  await shim.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+  console.log(JSON.stringify({
+    bench: 'b-server', messages: N, partitions: 4, seconds: +secs.toFixed(2), msgs_per_s: Math.round(N / secs),
+    daemon_cpu_s: d.cpu_s, daemon_peak_rss_mb: d.peak_rss_mb, daemon_rss_at_end_mb: d.rss_mb, daemon_exit_code: code,
+    store_process_cpu_s: +(s.cpu_s - shimBefore.cpu_s).toFixed(2), store_process_peak_rss_mb: s.peak_rss_mb,
+    store: 'test/support/chdb-http-server.ts (chDB in a separate process, over HTTP)',
+  }));
 }
 
 main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

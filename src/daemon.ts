@@ -15,6 +15,7 @@ import { chTime } from './analyzers/analyzer';
 import { VERSION } from './version';
 import { DriftEvaluator } from './evaluation/drift-evaluator';
 import { Scheduler } from './evaluation/scheduler';
+import { WebhookNotifier } from './alerts/webhook';
 
 export interface Daemon {
   app: App;
@@ -39,7 +40,10 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
   let httpPort: number | null = null;
   if (cfg.http.enabled) {
     const h = await startHttp(cfg.http.host, cfg.http.port, metrics, {
-      ready: async () => started && (await app.store.client.ping()).success,
+      // Ready once consuming. Deliberately not tied to ClickHouse: a sidecar's readiness gates the
+      // whole pod, and a store outage must not take the model server out of its Service — the
+      // daemon pauses and catches up by itself (featurewatch_consumer_paused, insert retries).
+      ready: async () => started,
     });
     server = h.server;
     httpPort = h.port;
@@ -55,7 +59,9 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
     throw err;
   }
   started = true;
-  const scheduler = new Scheduler(cfg, app.refs, new DriftEvaluator(cfg, app.store, app.refs, metrics, log), () => source!.isLeader, log);
+  const notifier = new WebhookNotifier(cfg.alerts, app.store, cfg.instanceId, metrics, log, { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs });
+  const evaluator = new DriftEvaluator(cfg, app.store, app.refs, metrics, log, notifier);
+  const scheduler = new Scheduler(cfg, app.refs, evaluator, () => source!.isLeader, log);
   scheduler.start();
   log.info({ topics: cfg.kafka.topics, group: cfg.kafka.groupId, instance: cfg.instanceId, store: app.store.embedded ? 'embedded' : cfg.clickhouse.url }, 'featurewatch running');
 

@@ -47,10 +47,13 @@ function setPath(target: Obj, path: string[], value: unknown): void {
   cur[path[path.length - 1]] = value;
 }
 
+/** FW_* variables that steer tooling (progress line, tests, benchmarks), not the config. */
+const NOT_CONFIG = /^FW_(PROGRESS|KEEP_BROKER|CACHE|KAFKA_RUN_DIR|TEST_.*|BENCH_.*)$/;
+
 export function envOverrides(env: NodeJS.ProcessEnv): Obj {
   const out: Obj = {};
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith('FW_') || raw === undefined) continue;
+    if (!name.startsWith('FW_') || NOT_CONFIG.test(name) || raw === undefined) continue;
     const path = name.slice(3).split('__').map(camel);
     setPath(out, path, coerceEnv(path.join('.'), raw));
   }

@@ -136,6 +136,29 @@ export const driftSchema = z
   })
   .strict();
 
+export const alertsSchema = z
+  .object({
+    webhooks: z
+      .array(
+        z
+          .object({
+            url: z.string().url(),
+            /** Extra request headers, e.g. Authorization (redacted in logs). */
+            headers: z.record(z.string(), z.string()).default({}),
+            timeoutMs: positiveInt.default(5000),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Alert when a model's window verdict is drifted. */
+    modelDrift: z.boolean().default(true),
+    /** Also alert per drifted feature (noisier). */
+    featureDrift: z.boolean().default(false),
+    /** Attempts per webhook before the alert is recorded as failed. */
+    maxAttempts: positiveInt.default(8),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     instanceId: z.string().min(1).default(process.env.HOSTNAME || 'featurewatch'),
@@ -147,6 +170,7 @@ export const configSchema = z
     http: httpSchema.default(httpSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
     drift: driftSchema.default(driftSchema.parse({})),
+    alerts: alertsSchema.default(alertsSchema.parse({})),
     shutdownGraceSeconds: positiveInt.default(25),
   })
   .strict();
@@ -156,3 +180,4 @@ export type KafkaConfig = Config['kafka'];
 export type ClickHouseConfig = Config['clickhouse'];
 export type LimitsConfig = Config['limits'];
 export type DriftConfig = Config['drift'];
+export type AlertsConfig = Config['alerts'];

@@ -13,6 +13,8 @@ import { Store, queryRows } from '../store/client';
 import { chTime } from '../analyzers/analyzer';
 import { driftRows, WindowKey } from './drift-rows';
 import { Metrics } from '../ops/metrics';
+import { WebhookNotifier } from '../alerts/webhook';
+import { driftAlerts } from '../alerts/drift-alerts';
 
 export function evaluateOptions(cfg: Config['drift']): EvaluateWindowOptions {
   const { eps, psiThreshold, alpha, correction, minKsD, minWassersteinNorm, minJs, modelDriftShare } = cfg;
@@ -33,6 +35,7 @@ export class DriftEvaluator {
     private readonly refs: ReferenceRegistry,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly notifier?: WebhookNotifier,
   ) {}
 
   /** Windows whose partial states are newer than their last evaluation and that are closed at `nowMs`. */
@@ -94,6 +97,8 @@ export class DriftEvaluator {
       if (!w) continue;
       const report = this.evaluate(k, w);
       await this.write(k, report);
+      // After the results are stored: an alert always points at stored evidence.
+      await this.notifier?.notify(driftAlerts(this.cfg.alerts, k, report));
       done.push({ key: k, report });
       this.log.info({ model: k.model, window: k.windowStart, drifted: report.model.drifted, share: report.model.share_drifted }, 'window evaluated');
     }

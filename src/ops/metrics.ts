@@ -26,10 +26,11 @@ export class Metrics {
   readonly driftShare: Gauge<'model'>;
   readonly driftedFeatures: Gauge<'model'>;
   readonly modelDrifted: Gauge<'model'>;
+  readonly alerts: Counter<'kind' | 'status'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
-    if (opts.defaultMetrics) collectDefaultMetrics({ register: r, prefix: 'featurewatch_process_' });
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: r, prefix: 'featurewatch_' });
     this.messagesIn = new Counter({ name: 'featurewatch_messages_in_total', help: 'Messages read from the source', labelNames: ['source'], registers: [r] });
     this.eventsAccepted = new Counter({ name: 'featurewatch_events_total', help: 'Valid feature events by model', labelNames: ['model'], registers: [r] });
     this.rejected = new Counter({ name: 'featurewatch_rejected_total', help: 'Rejected inputs by reason', labelNames: ['reason'], registers: [r] });
@@ -49,6 +50,7 @@ export class Metrics {
     this.driftEvaluations = new Counter({ name: 'featurewatch_drift_evaluations_total', help: 'Windows evaluated for drift', registers: [r] });
     this.driftShare = new Gauge({ name: 'featurewatch_drift_share', help: 'Share of drifted features in the last evaluated window', labelNames: ['model'], registers: [r] });
     this.driftedFeatures = new Gauge({ name: 'featurewatch_drifted_features', help: 'Drifted features in the last evaluated window', labelNames: ['model'], registers: [r] });
+    this.alerts = new Counter({ name: 'featurewatch_alerts_total', help: 'Webhook alerts by kind and outcome (sent, failed)', labelNames: ['kind', 'status'], registers: [r] });
     this.modelDrifted = new Gauge({ name: 'featurewatch_model_drifted', help: '1 when the last evaluated window of the model drifted', labelNames: ['model'], registers: [r] });
   }
 }

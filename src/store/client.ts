@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
-import { createClient, ClickHouseClient } from '@clickhouse/client';
+import { createClient, ClickHouseClient, ClickHouseLogLevel } from '@clickhouse/client';
 import { ClickHouseConfig } from '../config/schema';
 
 export interface Store {
@@ -26,6 +26,8 @@ export function openStore(cfg: ClickHouseConfig): Store {
       request_timeout: cfg.requestTimeoutMs,
       tls: cfg.caFile ? { ca_cert: readFileSync(cfg.caFile) } : undefined,
       clickhouse_settings: { insert_deduplicate: 1 },
+      // The writer logs every failed attempt through pino; the client's own multi-line logs would duplicate it.
+      log: { level: ClickHouseLogLevel.OFF },
     });
     return { client, database: cfg.database, embedded: false, cluster: cfg.cluster, close: () => client.close() };
   }

@@ -110,6 +110,18 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE = {replacing}(evaluated_at) PARTITION BY toYYYYMM(window_start) ORDER BY (model, window_start)`,
     ],
   },
+  {
+    version: 3,
+    name: 'alert history',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.alerts {on_cluster} (
+        alert_id String, kind LowCardinality(String), model LowCardinality(String), subject String,
+        window_start DateTime64(3, 'UTC'), severity LowCardinality(String), summary String, payload String,
+        webhook String, status Enum8('sent' = 1, 'failed' = 2), attempts UInt32, error String,
+        instance LowCardinality(String), at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {engine} PARTITION BY toYYYYMM(at) ORDER BY (kind, model, alert_id, webhook)`,
+    ],
+  },
 ];
 
 function render(sql: string, store: Store): string {
