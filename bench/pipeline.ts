@@ -22,6 +22,12 @@ import { StoreWriter } from '../src/store/writer';
 import { startDaemon } from '../src/daemon';
 import { queryRows } from '../src/store/client';
 import { mulberry32, normal } from '../src/demo/prng';
+import { Analyzer } from '../src/analyzers/analyzer';
+import { DriftAnalyzer } from '../src/analyzers/drift';
+import { ReferenceRegistry, observeReference, referenceOptions } from '../src/references/registry';
+import { ReferenceBuilder } from '../src/drift';
+import { Decoder } from '../src/decode';
+import { isRejection } from '../src/core/rejection';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,9 +44,9 @@ function cpuSeconds(start: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
-function inProcess(label: string, values: Buffer[], headers: (Record<string, string> | undefined)[]): void {
+function inProcess(label: string, values: Buffer[], headers: (Record<string, string> | undefined)[], analyzers: () => Analyzer[] = () => [new QualityAnalyzer(20)]): void {
   const cfg = parseConfig({ log: { level: 'silent' }, window: { seconds: 300 } });
-  const pipeline = new Pipeline({ cfg, writer: {} as StoreWriter, metrics: new Metrics(), log: quiet, analyzers: () => [new QualityAnalyzer(20)] });
+  const pipeline = new Pipeline({ cfg, writer: {} as StoreWriter, metrics: new Metrics(), log: quiet, analyzers });
   const ps = pipeline.state('bench', 0);
   const now = Date.now();
   // warm-up
@@ -105,6 +111,17 @@ async function main(): Promise<void> {
   if (mode === 'a' || mode === 'all') {
     const json = [...syntheticMessages({ count: N, seed: 7, dim: 64 })].map((s) => Buffer.from(s));
     inProcess('json-20-features-64d', json, json.map(() => undefined));
+    // The same with drift state against a reference (every feature, the prediction and the vector).
+    const cfg = parseConfig({ log: { level: 'silent' } });
+    const refs = new ReferenceRegistry(cfg.drift, null, quiet);
+    const from = new Decoder(cfg.limits);
+    const b = new ReferenceBuilder(referenceOptions(cfg.drift));
+    for (const m of syntheticMessages({ count: 20000, seed: 99, dim: 64 })) {
+      const ev = from.decode(m, undefined, { topic: 'r', partition: 0, offset: 0 }, 0);
+      if (!isRejection(ev)) observeReference(b, ev);
+    }
+    refs.set({ model: 'ranker', version: 1, profile: b.build() });
+    inProcess('json-20-features-64d-with-drift', json, json.map(() => undefined), () => [new QualityAnalyzer(20), new DriftAnalyzer(refs)]);
     const rand = mulberry32(3);
     const bin: Buffer[] = [];
     const hdr: Record<string, string>[] = [];

@@ -21,6 +21,8 @@ interface Slot {
 export class DriftAnalyzer implements Analyzer {
   readonly name = 'drift';
   private slots = new Map<string, Slot>();
+  /** Consecutive events mostly share window and model: skip the key building for them. */
+  private last: Slot | null = null;
 
   constructor(private readonly refs: ReferenceRegistry) {}
 
@@ -28,15 +30,19 @@ export class DriftAnalyzer implements Analyzer {
     this.refs.observe(ev);
     const ref = this.refs.get(ev.model);
     if (!ref) return;
-    const key = `${windowStart}\u0000${ev.model}`;
-    let s = this.slots.get(key);
-    if (!s || s.version !== ref.version) {
-      s = { windowStart, model: ev.model, version: ref.version, events: 0, window: new DriftWindow(ref.profile) };
-      this.slots.set(key, s);
+    let s = this.last;
+    if (!s || s.windowStart !== windowStart || s.model !== ev.model || s.version !== ref.version) {
+      const key = `${windowStart}\u0000${ev.model}`;
+      s = this.slots.get(key) ?? null;
+      if (!s || s.version !== ref.version) {
+        s = { windowStart, model: ev.model, version: ref.version, events: 0, window: new DriftWindow(ref.profile) };
+        this.slots.set(key, s);
+      }
+      this.last = s;
     }
     s.events++;
     // The prediction is watched like a feature (the reference learned it under the same name).
-    s.window.observeFeatures(ev.prediction === undefined ? ev.features : { ...ev.features, [PREDICTION_FEATURE]: ev.prediction });
+    s.window.observeFeatures(ev.features, PREDICTION_FEATURE, ev.prediction);
     for (const name in ev.vectors) s.window.observeVector(name, ev.vectors[name]);
   }
 
@@ -53,6 +59,7 @@ export class DriftAnalyzer implements Analyzer {
       });
     }
     this.slots = new Map();
+    this.last = null;
     pushRows(out, 'drift_state', rows);
   }
 }

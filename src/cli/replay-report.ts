@@ -25,7 +25,7 @@ export class ReplayDriftReport {
     const key = `${windowStart}\u0000${ev.model}`;
     let s = this.windows.get(key);
     if (!s) this.windows.set(key, (s = { ws: windowStart, model: ev.model, w: new DriftWindow(ref.profile) }));
-    s.w.observeFeatures(ev.prediction === undefined ? ev.features : { ...ev.features, [PREDICTION_FEATURE]: ev.prediction });
+    s.w.observeFeatures(ev.features, PREDICTION_FEATURE, ev.prediction);
     for (const name in ev.vectors) s.w.observeVector(name, ev.vectors[name]);
   }
 

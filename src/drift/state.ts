@@ -380,6 +380,7 @@ export class DriftWindow {
   readonly vectors = new Map<string, VectorState>();
   readonly unknown = new Map<string, number>();
   private readonly featureNames: string[];
+  private ordered?: FeatureState[];
 
   constructor(readonly reference: ReferenceProfile) {
     this.featureNames = Object.keys(reference.features);
@@ -393,11 +394,17 @@ export class DriftWindow {
     else this.unknown.set(feature, (this.unknown.get(feature) ?? 0) + 1);
   }
 
-  /** One event's features; reference features absent from the record count as missing. */
-  observeFeatures(record: Record<string, FeatureValue>): void {
-    for (const name of this.featureNames) {
-      const v = record[name];
-      (this.features.get(name) as FeatureState).observe(v === undefined ? null : v);
+  /**
+   * One event's features; reference features absent from the record count as missing. `extra`
+   * supplies one more value by name (the prediction) without building a merged record per event.
+   */
+  observeFeatures(record: Record<string, FeatureValue>, extraName?: string, extraValue?: FeatureValue): void {
+    // States aligned with featureNames: one array walk instead of a Map lookup per feature.
+    const states = (this.ordered ??= this.featureNames.map((n) => this.features.get(n) as FeatureState));
+    for (let i = 0; i < states.length; i++) {
+      const name = this.featureNames[i];
+      const v = name === extraName ? extraValue : record[name];
+      states[i].observe(v === undefined ? null : v);
     }
     for (const name in record) {
       if (!this.features.has(name)) this.unknown.set(name, (this.unknown.get(name) ?? 0) + 1);
@@ -449,6 +456,7 @@ export class DriftWindow {
       if (ref) w.vectors.set(name, VectorState.fromJSON(vj, ref));
     }
     for (const [name, c] of Object.entries(j.unknown)) w.unknown.set(name, c);
+    w.ordered = undefined;
     return w;
   }
 }
