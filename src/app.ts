@@ -15,6 +15,10 @@ import { QualityAnalyzer } from './analyzers/quality';
 import { FeatureEvent } from './core/event';
 import { DriftAnalyzer } from './analyzers/drift';
 import { ReferenceRegistry } from './references/registry';
+import { CollisionAnalyzer, detectorOptions } from './analyzers/collisions';
+import { LookupAnalyzer } from './analyzers/lookups';
+import { CollisionDetector } from './collisions';
+import { registerCollisionMetrics } from './ops/collision-metrics';
 
 export interface App {
   cfg: Config;
@@ -24,11 +28,17 @@ export interface App {
   writer: StoreWriter;
   pipeline: Pipeline;
   refs: ReferenceRegistry;
+  /** One per process: collisions span partitions. Null when collisions.enabled is false. */
+  detector: CollisionDetector | null;
   close(): Promise<void>;
 }
 
-export function defaultAnalyzers(cfg: Config, refs: ReferenceRegistry): () => Analyzer[] {
-  return () => [new QualityAnalyzer(cfg.window.topK), ...(cfg.drift.enabled ? [new DriftAnalyzer(refs)] : [])];
+export function defaultAnalyzers(cfg: Config, refs: ReferenceRegistry, detector: CollisionDetector | null): () => Analyzer[] {
+  return () => [
+    new QualityAnalyzer(cfg.window.topK),
+    ...(cfg.drift.enabled ? [new DriftAnalyzer(refs)] : []),
+    ...(detector ? [new CollisionAnalyzer(detector), new LookupAnalyzer()] : []),
+  ];
 }
 
 export interface AppOptions {
@@ -46,13 +56,16 @@ export async function buildApp(cfg: Config, log: Logger, opts: AppOptions = {}):
   if (applied.length) log.info({ applied, database: store.database, embedded: store.embedded }, 'schema migrated');
   const refs = new ReferenceRegistry(cfg.drift, store, log, cfg.instanceId);
   if (cfg.drift.enabled) await refs.refresh();
+  // Lookups are evaluated in ClickHouse (exact across replicas), so the daemon's detector skips them.
+  const detector = cfg.collisions.enabled ? new CollisionDetector(detectorOptions(cfg.collisions, false)) : null;
+  if (detector) registerCollisionMetrics(metrics, detector);
   const writer = new StoreWriter(store, cfg.instanceId, { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs }, metrics, log);
   const pipeline = new Pipeline({
     cfg,
     writer,
     metrics,
     log,
-    analyzers: opts.analyzers ?? defaultAnalyzers(cfg, refs),
+    analyzers: opts.analyzers ?? defaultAnalyzers(cfg, refs, detector),
     onEvent: opts.onEvent,
     deadLetter: opts.deadLetter,
     windowSeconds: opts.windowSeconds,
@@ -65,6 +78,7 @@ export async function buildApp(cfg: Config, log: Logger, opts: AppOptions = {}):
     writer,
     pipeline,
     refs,
+    detector,
     close: async () => {
       writer.stop();
       await store.close();

@@ -9,6 +9,7 @@ import { runReplay } from './cli/replay';
 import { runDemo } from './cli/demo';
 import { runBaseline } from './cli/baseline';
 import { runDrift } from './cli/drift';
+import { runCollisions } from './cli/collisions';
 import { openStore } from './store/client';
 import { migrate, schemaVersion } from './store/migrations';
 
@@ -54,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
       return runBaseline(cfg, log, args);
     case 'drift':
       return runDrift(cfg, args);
+    case 'collisions':
+      return runCollisions(cfg, args);
     case 'migrate': {
       const store = openStore(cfg.clickhouse);
       const applied = await migrate(store);

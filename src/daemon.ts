@@ -14,7 +14,8 @@ import { Metrics } from './ops/metrics';
 import { chTime } from './analyzers/analyzer';
 import { VERSION } from './version';
 import { DriftEvaluator } from './evaluation/drift-evaluator';
-import { Scheduler } from './evaluation/scheduler';
+import { Scheduler, WindowJob } from './evaluation/scheduler';
+import { LookupEvaluator } from './evaluation/lookup-evaluator';
 import { WebhookNotifier } from './alerts/webhook';
 
 export interface Daemon {
@@ -60,8 +61,10 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
   }
   started = true;
   const notifier = new WebhookNotifier(cfg.alerts, app.store, cfg.instanceId, metrics, log, { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs });
-  const evaluator = new DriftEvaluator(cfg, app.store, app.refs, metrics, log, notifier);
-  const scheduler = new Scheduler(cfg, app.refs, evaluator, () => source!.isLeader, log);
+  const jobs: WindowJob[] = [];
+  if (cfg.drift.enabled) jobs.push({ name: 'drift evaluation', run: () => new DriftEvaluator(cfg, app.store, app.refs, metrics, log, notifier).run() });
+  if (cfg.collisions.enabled) jobs.push({ name: 'embedding-table statistics', run: () => new LookupEvaluator(cfg, app.store).run() });
+  const scheduler = new Scheduler(cfg, app.refs, jobs, () => source!.isLeader, log);
   scheduler.start();
   log.info({ topics: cfg.kafka.topics, group: cfg.kafka.groupId, instance: cfg.instanceId, store: app.store.embedded ? 'embedded' : cfg.clickhouse.url }, 'featurewatch running');
 

@@ -12,6 +12,7 @@ Commands:
   migrate    create or upgrade the ClickHouse schema, then exit
   baseline   build a model's drift reference from a file and store it (next version)
   drift      print the latest evaluated drift results (table, or --json)
+  collisions print the largest collision clusters, newest near pairs, table stats (or --json)
 
 Common options:
   -c, --config FILE      YAML config (keys in README "Configuration"); FW_* env vars override it
@@ -34,6 +35,11 @@ drift options:
   -m, --model NAME       only this model
       --json             JSON instead of a table
 
+collisions options:
+  -m, --model NAME       only this model
+      --limit N          rows per section (default 20)
+      --json             JSON instead of text
+
 demo options:
   -n, --events N         synthetic events to generate (default 200000)
       --seed N           PRNG seed (default 42)
@@ -51,6 +57,7 @@ export interface CliArgs {
   model?: string;
   modelVersion?: string;
   version?: number;
+  limit: number;
   help: boolean;
   showVersion: boolean;
 }
@@ -81,6 +88,7 @@ export function parseCli(argv: string[]): CliArgs {
         model: { type: 'string', short: 'm' },
         'model-version': { type: 'string' },
         version: { type: 'string' },
+        limit: { type: 'string' },
         'show-version': { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -101,6 +109,7 @@ export function parseCli(argv: string[]): CliArgs {
     model: v.model,
     modelVersion: v['model-version'],
     version: v.version === undefined ? undefined : num('version', v.version, 0),
+    limit: num('limit', v.limit, 20),
     help: v.help ?? false,
     showVersion: v['show-version'] ?? false,
   };

@@ -12,6 +12,9 @@ import { referencesFromFile } from '../references/from-file';
 import { ReplayDriftReport } from './replay-report';
 import { FeatureEvent } from '../core/event';
 import { driftTable } from './drift-table';
+import { CollisionDetector, DetectorEvent, collisionReport } from '../collisions';
+import { detectorOptions } from '../analyzers/collisions';
+import { collisionSummary } from './collision-summary';
 
 export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
   if (!args.input) throw new UsageError('replay: --input FILE is required (use - for stdin)');
@@ -26,6 +29,11 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     report = new ReplayDriftReport(cfg, app.refs, windowSeconds);
     hooks.push((ev, ws) => report!.observe(ev, ws));
   }
+  // The report's collisions and lookups come from one detector over the whole input (the store gets
+  // the same events through the pipeline's analyzers).
+  const detector = cfg.collisions.enabled ? new CollisionDetector(detectorOptions(cfg.collisions, true)) : null;
+  const detected: DetectorEvent[] = [];
+  if (detector) hooks.push((ev) => detector.observe(ev, detected));
   const progress = new Progress('replay lines');
   const group = `replay:${args.input === '-' ? 'stdin' : resolve(args.input)}`;
   const lines = await readNdjson(args.input, app.pipeline, { group, flushEvery: 100_000, onProgress: (p) => progress.update(p.lines) });
@@ -34,6 +42,7 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   for (const v of (await app.metrics.rejected.get()).values) rejected[String(v.labels.reason)] = v.value;
   const events = (await app.metrics.eventsAccepted.get()).values.reduce((s, v) => s + v.value, 0);
   const drift = report?.build() ?? { drift: [], drift_vectors: [], drift_models: [] };
+  const coll = detector ? collisionReport(detector, detected) : { collisions: { exact: [], near: [], poisoning: [], unstable: [], degenerate: [] }, lookups: [] };
   const out = {
     report_version: REPORT_VERSION,
     featurewatch_version: VERSION,
@@ -44,12 +53,14 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     events,
     rejected,
     ...drift,
+    ...coll,
   };
   if (args.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   else {
     const total = Object.values(rejected).reduce((a, b) => a + b, 0);
     process.stdout.write(`replayed ${lines} lines: ${events} events, ${total} rejected\n\n${await storeSummary(app.store)}\n`);
     if (report) process.stdout.write(`\nDrift against ${args.reference}:\n${driftTable(drift.drift, drift.drift_models)}\n`);
+    if (detector) process.stdout.write(`\n${collisionSummary(coll)}\n`);
   }
   await app.close();
   return 0;

@@ -29,7 +29,7 @@ export async function storeSummary(store: Store, model?: string): Promise<string
   );
   const out: string[] = [];
   out.push('Features (all windows):');
-  out.push(table(feats.map((r) => ({ ...r, missing_rate: fmt(Number(r.missing_rate)), mean: fmt(r.mean_all), min: fmt(r.min_all), max: fmt(r.max_all) })), ['model', 'feature', 'n', 'windows', 'missing_rate', 'mean', 'min', 'max']));
+  out.push(table(feats.map((r) => ({ ...r, missing_rate: fmt(Number(r.missing_rate)), ...(r.mean_all === null ? { mean: '-', min: '-', max: '-' } : { mean: fmt(r.mean_all), min: fmt(r.min_all), max: fmt(r.max_all) }) })), ['model', 'feature', 'n', 'windows', 'missing_rate', 'mean', 'min', 'max']));
   if (vecs.length) {
     out.push('', 'Vectors:');
     out.push(table(vecs.map((r) => ({ ...r, norm_mean: fmt(r.norm_mean) })), ['model', 'vector', 'n', 'dim', 'norm_mean', 'zero']));

@@ -136,6 +136,48 @@ export const driftSchema = z
   })
   .strict();
 
+export const collisionsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Fingerprints tracked for exact collisions (memory ≈ 32 B each). */
+    exactCapacity: positiveInt.default(1 << 20),
+    /** Forget fingerprints not seen for this long (0 = only capacity eviction). */
+    exactTtlSeconds: nonNegInt.default(86_400),
+    /** Input ids tracked for redeliveries and unstable features. */
+    inputCapacity: positiveInt.default(1 << 18),
+    inputTtlSeconds: nonNegInt.default(86_400),
+    maxClusters: positiveInt.default(100_000),
+    /** Distinct inputs counted exactly per cluster; beyond it, estimated (HyperLogLog). */
+    clusterExactMembers: positiveInt.default(64),
+    clusterSampleSize: positiveInt.default(8),
+    near: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Cosine similarity at or above which two distinct inputs are a near collision. */
+        threshold: z.number().gt(0).lt(1).default(0.995),
+        /** Use an L2 bound instead of cosine: ‖a − b‖ ≤ maxL2 on the raw vectors. */
+        maxL2: z.number().positive().optional(),
+        /** Sliding window of recent vectors searched (per model and vector). */
+        windowSize: positiveInt.default(65_536),
+        maxAgeSeconds: nonNegInt.default(0),
+        /** LSH tables and bits per table; defaults: 10 × 18 (cosine), 12 × 4 (L2): recall ≥ 0.999 at the threshold. */
+        tables: positiveInt.max(64).optional(),
+        bitsPerTable: positiveInt.max(32).optional(),
+        /** Memory budget of all near indexes together, MiB (windows shrink to fit). */
+        maxMemoryMb: positiveInt.default(512),
+        /** One query in this many is also answered by brute force to estimate recall. */
+        recallSampleEvery: positiveInt.default(1000),
+        maxKeys: positiveInt.default(16),
+      })
+      .strict()
+      .default({ enabled: true, threshold: 0.995, windowSize: 65_536, maxAgeSeconds: 0, maxMemoryMb: 512, recallSampleEvery: 1000, maxKeys: 16 }),
+    /** Embedding tables: distinct IDs tracked per table and window in memory (replay report). */
+    maxIdsPerTable: positiveInt.default(200_000),
+    /** Target share of colliding rows for the suggested table size. */
+    targetCollidingRowRate: z.number().gt(0).lt(1).default(0.01),
+  })
+  .strict();
+
 export const alertsSchema = z
   .object({
     webhooks: z
@@ -171,6 +213,7 @@ export const configSchema = z
     log: logSchema.default(logSchema.parse({})),
     drift: driftSchema.default(driftSchema.parse({})),
     alerts: alertsSchema.default(alertsSchema.parse({})),
+    collisions: collisionsSchema.default(collisionsSchema.parse({})),
     shutdownGraceSeconds: positiveInt.default(25),
   })
   .strict();
@@ -181,3 +224,4 @@ export type ClickHouseConfig = Config['clickhouse'];
 export type LimitsConfig = Config['limits'];
 export type DriftConfig = Config['drift'];
 export type AlertsConfig = Config['alerts'];
+export type CollisionsConfig = Config['collisions'];

@@ -3,7 +3,12 @@ import { schedule, ScheduledTask } from 'node-cron';
 import { Logger } from 'pino';
 import { Config } from '../config/schema';
 import { ReferenceRegistry } from '../references/registry';
-import { DriftEvaluator } from './drift-evaluator';
+
+/** Work done for closed windows (drift, embedding-table statistics). */
+export interface WindowJob {
+  name: string;
+  run(): Promise<unknown>;
+}
 
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
@@ -12,21 +17,22 @@ export class Scheduler {
   constructor(
     private readonly cfg: Config,
     private readonly refs: ReferenceRegistry,
-    private readonly evaluator: DriftEvaluator,
+    private readonly jobs: WindowJob[],
     private readonly isLeader: () => boolean,
     private readonly log: Logger,
   ) {}
 
   start(): void {
-    if (!this.cfg.drift.enabled) return;
-    this.tasks.push(schedule(this.cfg.drift.referenceRefreshCron, () => this.guard('reference refresh', () => this.refs.refresh()), { noOverlap: true }));
-    this.tasks.push(schedule(this.cfg.drift.evaluateCron, () => this.evaluateNow(), { noOverlap: true }));
+    if (this.cfg.drift.enabled) {
+      this.tasks.push(schedule(this.cfg.drift.referenceRefreshCron, () => this.guard('reference refresh', () => this.refs.refresh()), { noOverlap: true }));
+    }
+    if (this.jobs.length) this.tasks.push(schedule(this.cfg.drift.evaluateCron, () => this.evaluateNow(), { noOverlap: true }));
   }
 
   /** Evaluates due windows now if this replica leads (also used by tests and at shutdown). */
-  evaluateNow(): Promise<void> {
-    if (!this.isLeader()) return Promise.resolve();
-    return this.guard('drift evaluation', () => this.evaluator.run());
+  async evaluateNow(): Promise<void> {
+    if (!this.isLeader()) return;
+    for (const job of this.jobs) await this.guard(job.name, () => job.run());
   }
 
   private guard(what: string, fn: () => Promise<unknown>): Promise<void> {

@@ -122,6 +122,43 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE = {engine} PARTITION BY toYYYYMM(at) ORDER BY (kind, model, alert_id, webhook)`,
     ],
   },
+  {
+    version: 4,
+    name: 'collisions: events, clusters, window rates, embedding-table lookups',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.collision_events {on_cluster} (
+        kind LowCardinality(String), ts DateTime64(3, 'UTC'), model LowCardinality(String), vector LowCardinality(String),
+        model_version LowCardinality(String), fingerprint String, input_a String, input_b String, similarity Float64,
+        label_a String, label_b String, distinct_inputs UInt64, detail String,
+        flush_id String, instance LowCardinality(String), inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {replacing}(inserted_at) PARTITION BY toYYYYMM(ts) ORDER BY (model, vector, kind, fingerprint, input_a, input_b)`,
+      `CREATE TABLE IF NOT EXISTS {db}.collision_window_stats {on_cluster} (
+        window_start DateTime64(3, 'UTC'), window_seconds UInt32, model LowCardinality(String), vector LowCardinality(String),
+        inputs UInt64, collided_inputs UInt64, new_clusters UInt64, near_pairs UInt64, redeliveries UInt64,
+        unstable UInt64, degenerate UInt64, poisoning UInt64,
+        flush_id String, instance LowCardinality(String), inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {engine} PARTITION BY toYYYYMM(window_start) ORDER BY (model, vector, window_start) {dedup}`,
+      `CREATE TABLE IF NOT EXISTS {db}.collision_clusters {on_cluster} (
+        model LowCardinality(String), vector LowCardinality(String), fingerprint String,
+        first_seen DateTime64(3, 'UTC'), last_seen DateTime64(3, 'UTC'), distinct_inputs UInt64, distinct_exact UInt8,
+        observations UInt64, input_ids_sample Array(String), model_versions Array(String), labels Array(String),
+        label_conflict UInt8, degenerate LowCardinality(String),
+        instance LowCardinality(String), updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {replacing}(updated_at) ORDER BY (model, vector, fingerprint, instance)`,
+      `CREATE TABLE IF NOT EXISTS {db}.lookup_pairs {on_cluster} (
+        window_start DateTime64(3, 'UTC'), window_seconds UInt32, model LowCardinality(String), table_name LowCardinality(String),
+        table_size UInt64, row UInt64, id String,
+        flush_id String, instance LowCardinality(String), inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {engine} PARTITION BY toYYYYMMDD(window_start) ORDER BY (model, table_name, window_start, row) TTL toDateTime(window_start) + INTERVAL 30 DAY {dedup}`,
+      `CREATE TABLE IF NOT EXISTS {db}.lookup_stats {on_cluster} (
+        window_start DateTime64(3, 'UTC'), window_seconds UInt32, model LowCardinality(String), table_name LowCardinality(String),
+        table_size UInt64, distinct_ids UInt64, rows_used UInt64, colliding_rows UInt64, ids_sharing_row UInt64,
+        expected_rows_used Float64, expected_colliding_rows Float64, colliding_rows_stddev Float64, z_score Nullable(Float64),
+        suggested_table_size UInt64, target_colliding_row_rate Float64, top_rows String, inconsistent_ids UInt64,
+        evaluated_at DateTime64(3, 'UTC')
+      ) ENGINE = {replacing}(evaluated_at) PARTITION BY toYYYYMM(window_start) ORDER BY (model, table_name, window_start)`,
+    ],
+  },
 ];
 
 function render(sql: string, store: Store): string {

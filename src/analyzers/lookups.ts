@@ -1,0 +1,52 @@
+/**
+ * Embedding-table lookups per window: the distinct (row, id) pairs each flush saw, stored in
+ * `lookup_pairs`. Distinct IDs, rows used and rows shared by ≥ 2 IDs do not add up across flushes
+ * or replicas, but distinct pairs do merge exactly (a union), so the leader computes the per-window
+ * statistics in ClickHouse from the pairs (src/evaluation/lookup-evaluator.ts). Memory per flush is
+ * bounded by the distinct pairs in it.
+ */
+import { FeatureEvent } from '../core/event';
+import { Analyzer, DrainContext, TableRows, pushRows, chTime, Row } from './analyzer';
+
+interface TableSlot {
+  windowStart: number;
+  model: string;
+  table: string;
+  size: number;
+  /** id → row (the first row an id was seen on in this flush). */
+  ids: Map<string, number>;
+}
+
+export class LookupAnalyzer implements Analyzer {
+  readonly name = 'lookups';
+  private slots = new Map<string, TableSlot>();
+
+  observe(ev: FeatureEvent, windowStart: number): void {
+    const lookups = ev.lookups;
+    if (!lookups) return;
+    for (const table in lookups) {
+      const l = lookups[table];
+      const key = `${windowStart}\u0000${ev.model}\u0000${table}`;
+      let s = this.slots.get(key);
+      if (!s) this.slots.set(key, (s = { windowStart, model: ev.model, table, size: l.size, ids: new Map() }));
+      if (l.size > s.size) s.size = l.size;
+      // An id seen on two rows (inconsistent producer) is stored as both pairs; the evaluator counts it.
+      const prev = s.ids.get(l.id);
+      if (prev === undefined) s.ids.set(l.id, l.row);
+      else if (prev !== l.row) s.ids.set(`${l.id}\u0000${l.row}`, l.row);
+    }
+  }
+
+  drain(out: TableRows, ctx: DrainContext): void {
+    const rows: Row[] = [];
+    for (const s of this.slots.values()) {
+      const ws = chTime(ctx.windowSeconds === 0 ? ctx.wholeWindowStart : s.windowStart);
+      for (const [id, row] of s.ids) {
+        const sep = id.indexOf('\u0000');
+        rows.push({ window_start: ws, window_seconds: ctx.windowSeconds, model: s.model, table_name: s.table, table_size: s.size, row, id: sep < 0 ? id : id.slice(0, sep) });
+      }
+    }
+    this.slots = new Map();
+    pushRows(out, 'lookup_pairs', rows);
+  }
+}

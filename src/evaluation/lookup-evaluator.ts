@@ -1,0 +1,119 @@
+/**
+ * Embedding-table statistics per closed window, computed in ClickHouse from the union of every
+ * flush's and replica's distinct (row, id) pairs — exact, whatever the number of replicas — and
+ * compared with uniform hashing into a table of that size (src/collisions/lookups.ts).
+ */
+import { Config } from '../config/schema';
+import { Store, queryRows } from '../store/client';
+import { chTime } from '../analyzers/analyzer';
+import { expectedRowsUsed, expectedCollidingRows, collidingRowsVariance, tableSizeForRate } from '../collisions';
+
+export interface LookupWindowStats {
+  window_start: string;
+  window_seconds: number;
+  model: string;
+  table_name: string;
+  table_size: number;
+  distinct_ids: number;
+  rows_used: number;
+  colliding_rows: number;
+  ids_sharing_row: number;
+  expected_rows_used: number;
+  expected_colliding_rows: number;
+  colliding_rows_stddev: number;
+  z_score: number | null;
+  suggested_table_size: number;
+  target_colliding_row_rate: number;
+  top_rows: { row: number; distinct_ids: number; sample_ids: string[] }[];
+  inconsistent_ids: number;
+}
+
+/** Adds the uniform-hashing expectations to observed counts. */
+export function withExpectations(
+  o: Pick<LookupWindowStats, 'window_start' | 'window_seconds' | 'model' | 'table_name' | 'table_size' | 'distinct_ids' | 'rows_used' | 'colliding_rows' | 'ids_sharing_row' | 'top_rows' | 'inconsistent_ids'>,
+  targetRate: number,
+): LookupWindowStats {
+  const n = o.distinct_ids;
+  const M = o.table_size;
+  const e = expectedCollidingRows(n, M);
+  const sd = Math.sqrt(Math.max(0, collidingRowsVariance(n, M)));
+  return {
+    ...o,
+    expected_rows_used: expectedRowsUsed(n, M),
+    expected_colliding_rows: e,
+    colliding_rows_stddev: sd,
+    z_score: sd > 0 ? (o.colliding_rows - e) / sd : null,
+    suggested_table_size: tableSizeForRate(n, targetRate),
+    target_colliding_row_rate: targetRate,
+  };
+}
+
+export class LookupEvaluator {
+  constructor(private readonly cfg: Config, private readonly store: Store) {}
+
+  /** Statistics of every closed window whose pairs changed since it was last evaluated. */
+  async run(nowMs = Date.now()): Promise<LookupWindowStats[]> {
+    const db = this.store.database;
+    const graceMs = this.cfg.window.allowedLatenessSeconds * 1000 + 2 * this.cfg.store.flushIntervalSeconds * 1000;
+    const params = { grace: graceMs, now: nowMs };
+    const due = `(window_start, model, table_name) IN (
+        SELECT p.ws, p.model, p.t FROM
+          (SELECT window_start AS ws, model, table_name AS t, any(window_seconds) AS wsec, max(inserted_at) AS last FROM ${db}.lookup_pairs GROUP BY ws, model, t) AS p
+          LEFT JOIN (SELECT window_start AS ws, model, table_name AS t, max(evaluated_at) AS ev FROM ${db}.lookup_stats GROUP BY ws, model, t) AS s
+          ON p.ws = s.ws AND p.model = s.model AND p.t = s.t
+        WHERE toUnixTimestamp64Milli(p.ws) + p.wsec * 1000 + {grace:Int64} <= {now:Int64}
+          AND (s.ev IS NULL OR s.ev = toDateTime64(0, 3, 'UTC') OR p.last > s.ev))`;
+    const counts = await queryRows<Record<string, string | number>>(
+      this.store,
+      `SELECT toString(ws) AS window_start, any(wsec) AS window_seconds, model, t AS table_name, max(m) AS table_size,
+              count() AS rows_used, countIf(ids >= 2) AS colliding_rows, sumIf(ids, ids >= 2) AS ids_sharing_row,
+              arraySlice(arrayReverseSort(x -> x.2, groupArrayIf((row, ids, sample), ids >= 2)), 1, 10) AS top
+       FROM (SELECT window_start AS ws, any(window_seconds) AS wsec, model, table_name AS t, row, max(table_size) AS m,
+                    uniqExact(id) AS ids, groupUniqArray(3)(id) AS sample
+             FROM ${db}.lookup_pairs WHERE ${due} GROUP BY ws, model, t, row)
+       GROUP BY ws, model, t ORDER BY ws, model, t`,
+      params,
+    );
+    const distinct = await queryRows<{ window_start: string; model: string; table_name: string; n: string; inconsistent: string }>(
+      this.store,
+      `SELECT toString(window_start) AS window_start, model, table_name, uniqExact(id) AS n,
+              uniqExactIf(id, rows > 1) AS inconsistent
+       FROM (SELECT window_start, model, table_name, id, uniqExact(row) AS rows FROM ${db}.lookup_pairs WHERE ${due} GROUP BY window_start, model, table_name, id)
+       GROUP BY window_start, model, table_name`,
+      params,
+    );
+    const byKey = new Map(distinct.map((d) => [`${d.window_start}|${d.model}|${d.table_name}`, d]));
+    const out: LookupWindowStats[] = [];
+    for (const c of counts) {
+      const d = byKey.get(`${c.window_start}|${c.model}|${c.table_name}`);
+      const top = (c.top as unknown as [number, number, string[]][]).map(([row, ids, sample]) => ({ row: Number(row), distinct_ids: Number(ids), sample_ids: sample }));
+      out.push(
+        withExpectations(
+          {
+            window_start: String(c.window_start),
+            window_seconds: Number(c.window_seconds),
+            model: String(c.model),
+            table_name: String(c.table_name),
+            table_size: Number(c.table_size),
+            distinct_ids: Number(d?.n ?? 0),
+            rows_used: Number(c.rows_used),
+            colliding_rows: Number(c.colliding_rows),
+            ids_sharing_row: Number(c.ids_sharing_row),
+            top_rows: top,
+            inconsistent_ids: Number(d?.inconsistent ?? 0),
+          },
+          this.cfg.collisions.targetCollidingRowRate,
+        ),
+      );
+    }
+    if (out.length) {
+      const at = chTime(Date.now());
+      await this.store.client.insert({
+        table: `${db}.lookup_stats`,
+        values: out.map((r) => ({ ...r, top_rows: JSON.stringify(r.top_rows), evaluated_at: at })),
+        format: 'JSONEachRow',
+      });
+    }
+    return out;
+  }
+}
