@@ -22,7 +22,7 @@
  * byte-oriented murmur3 (we feed whole words, which the format guarantees), but the same mixing.
  * Why hand-written rather than hash-wasm's xxhash128: a JS→WASM call has to copy the vector into
  * WASM memory and then read the digest back as a hex string (or a Uint8Array); for a 512-byte
- * input that fixed cost dominates. Measured in bench/RESULTS-collisions.md.
+ * input that fixed cost dominates. Measured in bench/RESULTS.md, "Collision engine".
  *
  * Accidental collisions: for n distinct vectors under one key the probability that any two share a
  * fingerprint is about n²/2¹²⁹ (n = 10⁹ → 1.5·10⁻²¹), so a fingerprint match is treated as equality.

@@ -25,9 +25,9 @@
  * random pairs share a table code with p = 2^−18, so a 1M window yields ≈ 38 candidates per query,
  * nearly all dropped by the Hamming prefilter below before any vector is read. On clustered data
  * (embeddings) code matches grow with cluster density; L = 8, k = 16 is faster on isotropic data but
- * 26% slower than the default on clustered data (bench/RESULTS-collisions.md), hence the default.
+ * 26% slower than the default on clustered data (bench/RESULTS.md, "Collision engine"), hence the default.
  * Chosen over usearch and hnswlib-node by measurement (bench/collisions-near-eval.ts,
- * bench/RESULTS-collisions.md): HNSW returns k nearest neighbours, not "everything above a threshold",
+ * bench/RESULTS.md, "Collision engine"): HNSW returns k nearest neighbours, not "everything above a threshold",
  * so a dense cluster of near duplicates needs a large k; it allocates per-node graphs (more bytes per
  * vector), and expiry means delete-marking plus periodic rebuilds, while here expiry is free.
  * `pool` > 0 draws every table's k bits from one shared pool of `pool` hyperplanes (fewer projections
