@@ -141,4 +141,54 @@ describe('featurewatch CLI', () => {
     expect(events + rejected).toBe(5000);
     expect(r.stderr).toContain('demo events: 5,000/5,000 100.0%');
   });
+
+  test('replay --reference --json: the DESIGN report, with planted drift and exact collisions that match brute force', async () => {
+    const ref = file('ref.ndjson', [...syntheticMessages({ count: 3000, seed: 1 })].join('\n') + '\n');
+    const curLines = [...syntheticMessages({ count: 3000, seed: 2, driftAt: 0, exactCollisionRate: 0.02, nearCollisionRate: 0.01, invalidRate: 0.01 })];
+    const cur = file('cur.ndjson', curLines.join('\n') + '\n');
+    const r = await cli(['replay', '--input', cur, '--reference', ref, '--json'], freshStore());
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.report_version).toBe(1);
+    for (const d of report.drift) expect(Object.keys(d)).toEqual(expect.arrayContaining(['model', 'feature', 'n_ref', 'n_cur', 'psi', 'ks_d', 'ks_p', 'drifted']));
+    expect(report.drift.filter((d: { drifted: boolean }) => d.drifted).map((d: { feature: string }) => d.feature).sort()).toEqual(['country', 'is_new', 'num_0', 'num_1', 'num_2', 'num_3']);
+    // Exact collisions against brute force over the valid input lines.
+    const byVector = new Map<string, Set<string>>();
+    for (const line of curLines) {
+      let m: { model?: string; input_id?: string; vectors?: { penultimate?: unknown[] } };
+      try { m = JSON.parse(line); } catch { continue; }
+      const v = m.vectors?.penultimate;
+      if (!m.model || !m.input_id || !Array.isArray(v) || v.some((x) => typeof x !== 'number')) continue;
+      const key = JSON.stringify(v);
+      (byVector.get(key) ?? byVector.set(key, new Set()).get(key)!).add(m.input_id);
+    }
+    const truth = [...byVector.values()].filter((s) => s.size >= 2).map((s) => [...s].sort().join(',')).sort();
+    expect(truth.length).toBeGreaterThan(10);
+    const found = report.collisions.exact.map((c: { input_ids: string[] }) => [...c.input_ids].sort().join(',')).sort();
+    expect(found).toEqual(truth);
+    for (const c of report.collisions.exact) expect(Object.keys(c)).toEqual(expect.arrayContaining(['model', 'vector', 'distinct_inputs', 'input_ids']));
+    expect(report.collisions.near.length).toBeGreaterThan(0);
+    for (const n of report.collisions.near) {
+      expect(Object.keys(n)).toEqual(expect.arrayContaining(['model', 'vector', 'input_a', 'input_b', 'similarity']));
+      expect(n.similarity).toBeGreaterThanOrEqual(0.995);
+    }
+    expect(report.lookups).toHaveLength(1);
+    expect(Object.keys(report.lookups[0])).toEqual(expect.arrayContaining(['model', 'table', 'distinct_ids', 'rows_used', 'colliding_rows', 'expected_colliding_rows']));
+  });
+
+  test('baseline stores versioned references; drift and collisions read the store', async () => {
+    const store = freshStore();
+    const ref = file('base.ndjson', [...syntheticMessages({ count: 1000, seed: 4 })].join('\n') + '\n');
+    const first = await cli(['baseline', '--input', ref, '--model', 'ranker'], store);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/reference for model 'ranker' stored as version 1: 1000 events, 21 features, 1 vectors/);
+    expect((await cli(['baseline', '--input', ref, '--model', 'ranker'], store)).stdout).toMatch(/stored as version 2/);
+    const missing = await cli(['baseline', '--input', ref, '--model', 'nope'], store);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no valid events of model 'nope'/);
+    expect((await cli(['drift'], store)).stdout).toMatch(/no evaluated windows yet/);
+    const c = await cli(['collisions', '--json'], store);
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ clusters: [], near: [], lookups: [] });
+  });
 });
