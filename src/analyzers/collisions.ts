@@ -27,6 +27,7 @@ export function detectorOptions(cfg: CollisionsConfig, withLookups: boolean): Co
       ? { threshold: n.threshold, maxL2: n.maxL2, windowSize: n.windowSize, maxAgeSec: n.maxAgeSeconds, tables: n.tables, bitsPerTable: n.bitsPerTable, recallSampleEvery: n.recallSampleEvery, maxKeys: n.maxKeys, maxBytes: n.maxMemoryMb * 2 ** 20 }
       : false,
     lookups: withLookups ? { maxIdsPerTable: cfg.maxIdsPerTable, targetCollidingRowRate: cfg.targetCollidingRowRate } : false,
+    sightings: cfg.crossReplica,
   };
 }
 
@@ -65,6 +66,11 @@ export class CollisionAnalyzer implements Analyzer {
   }
 
   drain(out: TableRows, ctx: DrainContext): void {
+    const sightings: Row[] = [];
+    for (const e of this.events) {
+      if (e.type === 'sighting') sightings.push({ model: e.model, vector: e.vector, fingerprint: e.fingerprint, input_id: e.inputId, label: e.label, model_version: e.modelVersion, ts: chTime(e.ts) });
+    }
+    pushRows(out, 'fingerprint_sightings', sightings);
     pushRows(
       out,
       'collision_events',

@@ -94,7 +94,7 @@ export type DetectorEvent =
   | (Base & { type: 'unstable'; inputId: string; previousFingerprint: string; fingerprint: string })
   | (Base & { type: 'degenerate'; inputId: string; kind: 'zero' | 'constant' })
   | (Base & { type: 'poisoning'; via: 'exact' | 'near'; inputA: string; labelA: string; inputB: string; labelB: string; similarity: number; fingerprint: string })
-  | (Base & { type: 'sighting'; inputId: string; fingerprint: string });
+  | (Base & { type: 'sighting'; inputId: string; fingerprint: string; label: string });
 
 /** Row for `collision_events` (append-only; idempotent on (kind, model, vector, input_a, input_b)). */
 export interface CollisionEventRow {
@@ -267,7 +267,7 @@ export class CollisionDetector {
       if (xo === EXACT_SAME_FIRST) { w.redeliveries++; continue; }
       w.inputs++;
       if (xo === EXACT_NEW) {
-        if (this.sightings) out.push({ ...base(e, vector), type: 'sighting', inputId: e.inputId, fingerprint: fingerprintHex(fp) });
+        if (this.sightings) out.push({ ...base(e, vector), type: 'sighting', inputId: e.inputId, fingerprint: fingerprintHex(fp), label });
         if (!deg) this.observeNear(ks, v, e, label, tsSec, out);
         continue;
       }

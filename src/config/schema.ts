@@ -173,6 +173,12 @@ export const collisionsSchema = z
       .default({ enabled: true, threshold: 0.995, windowSize: 65_536, maxAgeSeconds: 0, maxMemoryMb: 512, recallSampleEvery: 1000, maxKeys: 16 }),
     /** Embedding tables: distinct IDs tracked per table and window in memory (replay report). */
     maxIdsPerTable: positiveInt.default(200_000),
+    /**
+     * Find exact collisions whose inputs were consumed by different replicas: every replica also
+     * stores the first sighting of each fingerprint (one row per distinct vector, kept 7 days) and
+     * the leader pairs them in ClickHouse. Off by default because of that storage cost.
+     */
+    crossReplica: z.boolean().default(false),
     /** Target share of colliding rows for the suggested table size. */
     targetCollidingRowRate: z.number().gt(0).lt(1).default(0.01),
   })

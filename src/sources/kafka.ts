@@ -59,6 +59,11 @@ export class KafkaSource {
     return this.assigned.has(this.key(this.cfg.kafka.topics[0], 0));
   }
 
+  /** Partitions this replica owns now. */
+  get assignedPartitions(): number {
+    return this.assigned.size;
+  }
+
   /** For the dead-letter topic: send a rejected message with its reason in headers. */
   deadLetter = async (value: Buffer | string | null, headers: Headers | undefined, r: Rejection): Promise<unknown> => {
     if (!this.producer || !this.cfg.kafka.deadLetterTopic) return;

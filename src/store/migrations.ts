@@ -159,6 +159,18 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE = {replacing}(evaluated_at) PARTITION BY toYYYYMM(window_start) ORDER BY (model, table_name, window_start)`,
     ],
   },
+  {
+    version: 5,
+    name: 'fingerprint sightings for cross-replica exact collisions',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.fingerprint_sightings {on_cluster} (
+        model LowCardinality(String), vector LowCardinality(String), fingerprint String, input_id String,
+        label String, model_version LowCardinality(String), ts DateTime64(3, 'UTC'),
+        instance LowCardinality(String), flush_id String, inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {replacing}(inserted_at) PARTITION BY toYYYYMMDD(ts) ORDER BY (model, vector, fingerprint, input_id)
+        TTL toDateTime(inserted_at) + INTERVAL 7 DAY`,
+    ],
+  },
 ];
 
 function render(sql: string, store: Store): string {

@@ -128,4 +128,56 @@ describe('collisions in the daemon', () => {
       expect(s.z_score).toBeGreaterThan(3);
     }
   });
+
+  test('with collisions.crossReplica, two replicas report the clusters one replica reports', async () => {
+    const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
+    const msgs: { key: string; value: string }[] = [];
+    const planted: string[][] = [];
+    let n = 0;
+    const push = (vec: number[]) => msgs.push({ key: `k${n}`, value: JSON.stringify({ model: 'm', input_id: `x-${n}`, ts: start + n++ * 10, vectors: { emb: vec } }) });
+    for (let i = 0; i < 300; i++) push(randomVector());
+    for (const size of [2, 3, 4, 6]) {
+      const v = randomVector();
+      const ids: string[] = [];
+      for (let k = 0; k < size; k++) {
+        ids.push(`x-${n}`);
+        push(v);
+      }
+      planted.push(ids.sort());
+    }
+    const topic = uniqueName('fw-coll-xr');
+    await createTopic(topic, 4);
+    const base = (group: string, db: string, path?: string) =>
+      testConfig({
+        instanceId: uniqueName('inst'),
+        kafka: { brokers: brokers(), topics: [topic], groupId: group, fromBeginning: true, sessionTimeoutMs: 10000 },
+        store: { flushIntervalSeconds: 0.5 },
+        window: { seconds: 60, allowedLatenessSeconds: 0 },
+        drift: { enabled: false },
+        collisions: { crossReplica: true, near: { enabled: false } },
+        clickhouse: { database: db, ...(path ? { path } : {}) },
+      });
+    const soloCfg = base(uniqueName('solo'), uniqueName('fwxr').replace(/-/g, '_'));
+    const solo = await startDaemon(soloCfg, quietLogger());
+    const pairCfg = base(uniqueName('pair'), `${soloCfg.clickhouse.database}_pair`, soloCfg.clickhouse.path);
+    const a = await startDaemon(pairCfg, quietLogger());
+    const b = await startDaemon({ ...pairCfg, instanceId: uniqueName('inst') }, quietLogger());
+    try {
+      // Both replicas own partitions before any message arrives, so groups straddle replicas.
+      await waitFor(async () => [a.source.assignedPartitions, b.source.assignedPartitions], ([x, y]) => x > 0 && y > 0 && x + y === 4);
+      await produce(topic, msgs);
+      for (const [cfg, ds] of [[soloCfg, [solo]], [pairCfg, [a, b]]] as const) {
+        await waitFor(() => offsets(topic, cfg.kafka.groupId), (o) => o.committed.every((c, i) => c === o.end[i]));
+        for (const x of ds) await x.scheduler.evaluateNow();
+      }
+      const clusters = async (x: Daemon) => (await collisionsFromStore(x.app.store, { model: 'm', limit: 100 })).clusters.map((c) => [Number(c.distinct_inputs), [...(c.input_ids as string[])].sort()]);
+      const one = (await clusters(solo)).sort();
+      expect(one.map((c) => c[1])).toEqual([...planted].sort());
+      expect((await clusters(a)).sort()).toEqual(one);
+      const crossed = await queryRows<{ n: string }>(a.app.store, `SELECT count() AS n FROM ${pairCfg.clickhouse.database}.collision_clusters WHERE instance = 'cross-replica'`);
+      expect(Number(crossed[0].n)).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([solo.stop(), a.stop(), b.stop()]);
+    }
+  });
 });
