@@ -7,18 +7,11 @@
  * one cluster have cosine ≈ 0.8 — a harder, more embedding-like case for LSH); file suffix -c<clusters>.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mulberry32 } from '../src/core/prng';
 
 export interface BenchData { n: number; dim: number; q: number; data: Float32Array; path: string }
 
-function rng(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 export function benchData(n: number, dim: number, q: number, seed = 2026, clusters = 0): BenchData {
   const path = `/tmp/fwc-${n}-${dim}${clusters > 0 ? `-c${clusters}` : ''}.f32`;

@@ -21,7 +21,7 @@ import { encodeBinary } from '../src/decode';
 import { StoreWriter } from '../src/store/writer';
 import { startDaemon } from '../src/daemon';
 import { queryRows } from '../src/store/client';
-import { mulberry32, normal } from '../src/demo/prng';
+import { mulberry32, normal } from '../src/core/prng';
 import { Analyzer } from '../src/analyzers/analyzer';
 import { DriftAnalyzer } from '../src/analyzers/drift';
 import { ReferenceRegistry, observeReference, referenceOptions } from '../src/references/registry';
@@ -61,10 +61,10 @@ function inProcess(label: string, values: Buffer[], headers: (Record<string, str
   console.log(JSON.stringify({ bench: `a-${label}`, messages: values.length, seconds: +secs.toFixed(3), msgs_per_s: Math.round(values.length / secs), cpu_s: +c.toFixed(3), msgs_per_cpu_s: Math.round(values.length / c), rss_mb: Math.round(process.memoryUsage().rss / 1e6), feature_rows: rows.get('feature_stats')?.length }));
 }
 
-async function endToEnd(): Promise<void> {
-  const brokers = (process.env.FW_BENCH_BROKERS ?? '127.0.0.1:39092').split(',');
+/** N synthetic messages (seed 11) on a new 4-partition topic; returns its name. Not timed. */
+async function produceSynthetic(brokers: string[], prefix: string): Promise<string> {
   const kafka = new Kafka({ brokers, clientId: 'bench', logLevel: logLevel.NOTHING });
-  const topic = `bench-e2e-${Date.now()}`;
+  const topic = `${prefix}-${Date.now()}`;
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
@@ -73,6 +73,7 @@ async function endToEnd(): Promise<void> {
   await producer.connect();
   let batch: { key: string; value: string }[] = [];
   let i = 0;
+  // 500 × ~1 KB stays under the broker's default 1 MB request limit.
   for (const value of syntheticMessages({ count: N, seed: 11, startTs: Date.now() - 3_600_000, stepMs: 1 })) {
     batch.push({ key: String(i++), value });
     if (batch.length === 500) {
@@ -82,6 +83,12 @@ async function endToEnd(): Promise<void> {
   }
   if (batch.length) await producer.send({ topic, messages: batch });
   await producer.disconnect();
+  return topic;
+}
+
+async function endToEnd(): Promise<void> {
+  const brokers = (process.env.FW_BENCH_BROKERS ?? '127.0.0.1:39092').split(',');
+  const topic = await produceSynthetic(brokers, 'bench-e2e');
   const cfg = parseConfig({
     instanceId: 'bench',
     kafka: { brokers, topics: [topic], groupId: `bench-${Date.now()}`, fromBeginning: true },
@@ -155,25 +162,7 @@ async function endToEndServer(): Promise<void> {
   copyFileSync(join(root, 'package.json'), join(work, 'package.json'));
   symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'));
 
-  const kafka = new Kafka({ brokers, clientId: 'bench', logLevel: logLevel.NOTHING });
-  const topic = `bench-srv-${Date.now()}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  let batch: { key: string; value: string }[] = [];
-  let i = 0;
-  for (const value of syntheticMessages({ count: N, seed: 11, startTs: Date.now() - 3_600_000, stepMs: 1 })) {
-    batch.push({ key: String(i++), value });
-    if (batch.length === 500) {
-      await producer.send({ topic, messages: batch, compression: 0 });
-      batch = [];
-    }
-  }
-  if (batch.length) await producer.send({ topic, messages: batch });
-  await producer.disconnect();
+  const topic = await produceSynthetic(brokers, 'bench-srv');
 
   const shim = await startShim(await freePort(), join(work, 'chdb'));
   const database = `bench_${Date.now()}`;

@@ -52,6 +52,7 @@
  * Recall estimate: every `recallSampleEvery`-th add, the query is also answered by brute force over the
  * whole window (cost ∝ windowSize·dim, hence sampled); recall = found / true pairs over sampled queries.
  */
+import { mulberry32 } from '../core/prng'; // seeded: every replica builds the same hyperplanes
 
 export interface NearIndexOptions {
   dim: number;
@@ -88,16 +89,6 @@ export interface RecallEstimate {
   recall: number | null;
 }
 
-/** Deterministic PRNG (mulberry32) so every instance builds the same hyperplanes. */
-function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rnd: () => number): number {
   const u = Math.max(rnd(), 1e-12);

@@ -5,7 +5,7 @@
  * slightly perturbed copy (near collisions); a few messages are malformed. Used by `demo`, the
  * benchmarks and the tests.
  */
-import { mulberry32, normal } from './prng';
+import { mulberry32, normal } from '../core/prng';
 
 export interface SyntheticOptions {
   seed?: number;

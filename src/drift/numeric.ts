@@ -41,16 +41,7 @@ export function nextUp(x: number): number {
   return view.getFloat64(0);
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../core/prng';
 
 /** FNV-1a over the bit patterns of the edges: identifies a binning so states on other bins are refused. */
 export function fingerprint(values: ArrayLike<number>, extra = ''): string {

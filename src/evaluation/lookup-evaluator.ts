@@ -6,27 +6,16 @@
 import { Config } from '../config/schema';
 import { Store, queryRows } from '../store/client';
 import { chTime } from '../analyzers/analyzer';
-import { expectedRowsUsed, expectedCollidingRows, collidingRowsVariance, tableSizeForRate } from '../collisions';
+import { expectedRowsUsed, expectedCollidingRows, collidingRowsVariance, tableSizeForRate, LookupStatsRow } from '../collisions';
 
-export interface LookupWindowStats {
+/** A table's statistics for one window: the collision engine's row, keyed by window. */
+export type LookupWindowStats = Omit<LookupStatsRow, 'table' | 'truncated' | 'z_score'> & {
+  /** null when uniform hashing predicts no variance (e.g. one id). */
+  z_score: number | null;
   window_start: string;
   window_seconds: number;
-  model: string;
   table_name: string;
-  table_size: number;
-  distinct_ids: number;
-  rows_used: number;
-  colliding_rows: number;
-  ids_sharing_row: number;
-  expected_rows_used: number;
-  expected_colliding_rows: number;
-  colliding_rows_stddev: number;
-  z_score: number | null;
-  suggested_table_size: number;
-  target_colliding_row_rate: number;
-  top_rows: { row: number; distinct_ids: number; sample_ids: string[] }[];
-  inconsistent_ids: number;
-}
+};
 
 /** Adds the uniform-hashing expectations to observed counts. */
 export function withExpectations(

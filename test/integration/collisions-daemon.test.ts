@@ -6,7 +6,7 @@
 import { startDaemon, Daemon } from '../../src/daemon';
 import { collisionsFromStore } from '../../src/cli/collisions';
 import { queryRows } from '../../src/store/client';
-import { mulberry32, normal } from '../../src/demo/prng';
+import { mulberry32, normal } from '../../src/core/prng';
 import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helpers/env';
 import { createTopic, produce, offsets } from '../helpers/kafka';
 

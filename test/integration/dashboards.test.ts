@@ -4,8 +4,10 @@
  * the ClickHouse data source plugin would (variables first, then the plugin's macros, rendered as
  * its backend renders them) and run on the embedded ClickHouse engine after migrations and a
  * replay of synthetic traffic (with planted drift, invalid messages, a stored reference, evaluated
- * windows, several flushes and heartbeats from two instances). Each query runs under both the
- * current and the old query analyzer, since production servers may be older than chDB.
+ * windows, several flushes and heartbeats from two instances, and planted exact and near
+ * collisions, labels, unstable and degenerate vectors and evaluated embedding-table lookups). Each
+ * query runs under both the current and the old query analyzer, since production servers may be
+ * older than chDB.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { ReferenceBuilder } from '../../src/drift';
 import { observeReference } from '../../src/references/registry';
 import { isRejection } from '../../src/core/rejection';
 import { DriftEvaluator } from '../../src/evaluation/drift-evaluator';
+import { LookupEvaluator } from '../../src/evaluation/lookup-evaluator';
 import { chTime } from '../../src/analyzers/analyzer';
 import { VERSION } from '../../src/version';
 import { testConfig, quietLogger } from '../helpers/env';
@@ -186,9 +189,87 @@ const isNumberType = (t: string) => /^(Nullable\()?(U?Int\d+|Float\d+|Decimal)/.
 // ------------------------------------------------------------------ data
 const PLANTED = ['num_0', 'num_1', 'num_2', 'num_3'];
 
+/**
+ * The multi-value query variable each dashboard filters by (default All), and the one value its
+ * panels are also run with.
+ */
+const MULTI_VAR: Record<string, [string, string[]]> = {
+  'featurewatch-overview': ['feature', ['num_0']],
+  'featurewatch-drift': ['feature', ['num_0']],
+  // Two values, one of them unknown: an IN list of several quoted values.
+  'featurewatch-collisions': ['vector', ['penultimate', 'no-such-vector']],
+};
+
+/**
+ * Collision cases on top of the synthetic stream (which already reuses earlier vectors exactly and
+ * nearly): every valid input gets a label (1 in 10 'fraud', so some collisions join different
+ * labels: poisoning), every 1000th an all-zero vector (degenerate) and every 1500th the input_id
+ * of the message before it (unstable when the vector differs). Malformed messages pass unchanged.
+ */
+function withCollisionCases(messages: Iterable<string>): string[] {
+  const out: string[] = [];
+  let prevId: string | undefined;
+  let i = 0;
+  for (const m of messages) {
+    const n = i++;
+    let doc: { input_id?: string; features?: unknown; label?: string; vectors?: Record<string, number[]> };
+    try {
+      doc = JSON.parse(m);
+    } catch {
+      out.push(m);
+      continue;
+    }
+    if (!doc.features || !doc.input_id || !doc.vectors) {
+      out.push(m);
+      continue;
+    }
+    doc.label = n % 10 === 3 ? 'fraud' : 'ok';
+    if (n % 1000 === 500) doc.vectors.penultimate = doc.vectors.penultimate.map(() => 0);
+    if (n % 1500 === 750 && prevId) doc.input_id = prevId;
+    prevId = doc.input_id;
+    out.push(JSON.stringify(doc));
+  }
+  return out;
+}
+
+/** What the exact detector must find, by brute force over the messages: per window and per vector. */
+interface ExactTruth {
+  windows: Map<number, { inputs: number; collided: number }>;
+  /** Distinct input ids per vector content. */
+  groups: Map<string, Set<string>>;
+  labels: Map<string, string>;
+}
+function exactTruth(messages: string[]): ExactTruth {
+  const t: ExactTruth = { windows: new Map(), groups: new Map(), labels: new Map() };
+  for (const m of messages) {
+    let doc: { input_id?: string; ts?: number; label?: string; features?: unknown; vectors?: Record<string, (number | null)[]> };
+    try {
+      doc = JSON.parse(m);
+    } catch {
+      continue;
+    }
+    const v = doc.vectors?.penultimate;
+    if (!doc.features || !doc.input_id || !v || v.some((x) => typeof x !== 'number')) continue;
+    const w = Math.floor(doc.ts! / 60_000) * 60_000;
+    const win = t.windows.get(w) ?? t.windows.set(w, { inputs: 0, collided: 0 }).get(w)!;
+    const key = v.map((x) => Math.fround(x as number)).join(',');
+    const ids = t.groups.get(key);
+    t.labels.set(doc.input_id, doc.label ?? '');
+    if (!ids) {
+      t.groups.set(key, new Set([doc.input_id]));
+      win.inputs++;
+    } else if (!ids.has(doc.input_id)) {
+      ids.add(doc.input_id);
+      win.inputs++;
+      win.collided++;
+    } // else: the same input with the same vector again, a redelivery
+  }
+  return t;
+}
+
 describe('Grafana dashboards', () => {
   test('dashboards are shipped', () => {
-    expect(files).toEqual(expect.arrayContaining(['featurewatch-overview.json', 'featurewatch-drift.json']));
+    expect(files).toEqual(expect.arrayContaining(['featurewatch-overview.json', 'featurewatch-drift.json', 'featurewatch-collisions.json']));
   });
 
   test('each dashboard has a unique uid, a title and only the templated ClickHouse data source', () => {
@@ -209,7 +290,8 @@ describe('Grafana dashboards', () => {
       expect(['textbox', 'constant']).toContain(vars.get('database')?.type);
       expect(vars.get('database')?.query).toBe('featurewatch');
       expect(vars.get('model')).toMatchObject({ type: 'query' });
-      expect(vars.get('feature')).toMatchObject({ type: 'query', multi: true });
+      expect(MULTI_VAR[d.uid]).toBeDefined();
+      expect(vars.get(MULTI_VAR[d.uid][0])).toMatchObject({ type: 'query', multi: true, includeAll: true });
 
       // Variables only use variables defined before them (Grafana resolves them in order).
       const seen = new Set<string>();
@@ -240,6 +322,7 @@ describe('Grafana dashboards', () => {
     let accepted = 0;
     let rejected = 0;
     const MESSAGES = 9000;
+    let truth: ExactTruth;
 
     beforeAll(async () => {
       const cfg = testConfig({ window: { seconds: 60, allowedLatenessSeconds: 0 }, store: { flushIntervalSeconds: 0.5 } });
@@ -260,7 +343,13 @@ describe('Grafana dashboards', () => {
       const ps = app.pipeline.state('file:dashboards-synthetic.ndjson', 0);
       const group = 'replay:dashboards-test';
       let line = 0;
-      for (const m of syntheticMessages({ count: MESSAGES, seed: 9, driftAt: 3000, startTs: start, stepMs: 20, invalidRate: 0.01 })) {
+      // Collisions (on by default: app.detector): 1% exact and 0.5% near copies of earlier vectors.
+      const messages = withCollisionCases(
+        syntheticMessages({ count: MESSAGES, seed: 9, driftAt: 3000, startTs: start, stepMs: 20, invalidRate: 0.01, exactCollisionRate: 0.01, nearCollisionRate: 0.005 }),
+      );
+      truth = exactTruth(messages);
+      expect(app.detector).not.toBeNull();
+      for (const m of messages) {
         line++;
         if (app.pipeline.handle(ps, line, m, undefined, Date.now())) rejected++;
         else accepted++;
@@ -269,6 +358,8 @@ describe('Grafana dashboards', () => {
       await app.pipeline.flushPartition(ps, group);
       const evaluated = await new DriftEvaluator(cfg, app.store, app.refs, app.metrics, quietLogger()).run(Date.now());
       expect(evaluated).toHaveLength(3);
+      // Embedding-table statistics of the closed windows (the synthetic stream's user_table lookups).
+      expect(await new LookupEvaluator(cfg, app.store).run(Date.now())).toHaveLength(3);
 
       // Heartbeats as `featurewatch run` writes them every 30 s: two replicas over ten minutes,
       // the second restarting half way (its messages_in counter starts again).
@@ -307,18 +398,20 @@ describe('Grafana dashboards', () => {
       for (const [, d] of dashboards) {
         const vars = await resolveVariables(d);
         expect(vars.get('model')).toEqual(['ranker']);
-        expect(vars.get('feature')).toEqual(expect.arrayContaining(['country', 'num_0', 'num_15', '__prediction__']));
+        if (d.uid === 'featurewatch-collisions') expect(vars.get('vector')).toEqual(['penultimate']);
+        else expect(vars.get('feature')).toEqual(expect.arrayContaining(['country', 'num_0', 'num_15', '__prediction__']));
       }
     });
 
     test('every panel query runs and returns rows of the shape its panel needs', async () => {
       for (const [file, d] of dashboards) {
         const all = await resolveVariables(d);
-        // Run with the default selection (feature = All) and with one value (feature = num_0).
-        for (const vars of [all, new Map([...all, ['feature', ['num_0']]])]) {
+        // Run with the default selection (All) and with the dashboard's other selection (e.g. feature = num_0).
+        const [name, values] = MULTI_VAR[d.uid];
+        for (const vars of [all, new Map([...all, [name, values]])]) {
           for (const p of queryPanels(d)) {
             for (const t of p.targets!) {
-              const where = `${file} panel ${p.id} "${p.title}" ${t.refId} (feature=${vars.get('feature')!.length > 1 ? 'All' : 'num_0'})`;
+              const where = `${file} panel ${p.id} "${p.title}" ${t.refId} (${name}=${vars === all ? 'All' : values.join(',')})`;
               const r = await run(app, interpolate(t.rawSql!, vars));
               expect([where, r.data.length > 0]).toEqual([where, true]);
               if (t.format === FORMAT_TIME_SERIES) {
@@ -401,6 +494,83 @@ describe('Grafana dashboards', () => {
       expect(refs).toHaveLength(1);
       expect(refs[0]).toMatchObject({ version: 1, source: 'dashboards test' });
       expect(Number(refs[0].windows_evaluated)).toBe(3);
+    });
+
+    test('collisions: rates, clusters, pairs and signals match the planted collisions', async () => {
+      const UID = 'featurewatch-collisions';
+      // Collision rate per window: exactly the brute-force share of inputs whose vector a different input already had.
+      const rate = await panelRows(UID, 'Collision rate per window');
+      const windows = [...truth.windows.entries()].sort(([a], [b]) => a - b);
+      expect(windows).toHaveLength(3);
+      expect(rate.map((r) => r.vector)).toEqual(['penultimate', 'penultimate', 'penultimate']);
+      rate.forEach((r, i) => {
+        const w = windows[i][1];
+        expect(w.collided).toBeGreaterThan(0);
+        expect(Number(r.collision_rate)).toBeCloseTo(w.collided / w.inputs, 12);
+      });
+
+      const totals = await panelRows(UID, 'Collisions in the range');
+      expect(totals).toHaveLength(1);
+      expect(Number(totals[0].inputs_checked)).toBe(windows.reduce((s, [, w]) => s + w.inputs, 0));
+      expect(Number(totals[0].collided)).toBe(windows.reduce((s, [, w]) => s + w.collided, 0));
+      expect(Number(totals[0].redelivered)).toBe(0);
+
+      // Largest clusters: every group of ≥ 2 distinct inputs with one vector, with its size; the
+      // all-zero vectors are one degenerate cluster.
+      const zeros = truth.groups.get(Array(64).fill(0).join(','))?.size ?? 0;
+      expect(zeros).toBeGreaterThan(5);
+      const groups = [...truth.groups.values()].filter((g) => g.size >= 2);
+      const clusters = await panelRows(UID, 'Largest clusters');
+      expect(clusters).toHaveLength(groups.length);
+      expect(clusters.map((c) => Number(c.inputs))).toEqual(groups.map((g) => g.size).sort((a, b) => b - a));
+      const zero = clusters.find((c) => c.degenerate_kind === 'zero');
+      expect(zero).toMatchObject({ inputs: String(zeros), inputs_count: 'exact' });
+      for (const c of clusters) {
+        const ids = c.sample_input_ids as string[];
+        const group = groups.find((g) => g.has(ids[0]))!;
+        expect(group).toBeDefined();
+        for (const id of ids) expect(group.has(id)).toBe(true);
+        expect(Number(c.conflicting_labels)).toBe(new Set([...group].map((id) => truth.labels.get(id))).size > 1 ? 1 : 0);
+      }
+
+      // Per window counts: every kind present, and they agree with the event tables.
+      const counts = await panelRows(UID, 'Near pairs, unstable, degenerate and poisoning per window');
+      expect(counts).toHaveLength(3);
+      const sum = (k: string) => counts.reduce((s, r) => s + Number(r[k]), 0);
+      expect(sum('degenerate_vectors')).toBe(zeros);
+      expect(sum('unstable_inputs')).toBeGreaterThan(0);
+      expect(sum('near_pairs_found')).toBeGreaterThan(0);
+      expect(sum('poisoning_signals')).toBeGreaterThan(0);
+
+      const near = await panelRows(UID, 'Newest near pairs');
+      expect(near).toHaveLength(Math.min(100, sum('near_pairs_found')));
+      for (const r of near) expect(Number(r.similarity)).toBeGreaterThanOrEqual(0.995);
+      for (const r of near) expect(Number(r.similarity)).toBeLessThan(1);
+
+      const poisoning = await panelRows(UID, 'Poisoning signals');
+      expect(poisoning).toHaveLength(Math.min(100, sum('poisoning_signals')));
+      for (const r of poisoning) {
+        expect(r.label_a).not.toBe(r.label_b);
+        expect([truth.labels.get(String(r.input_a)), truth.labels.get(String(r.input_b))]).toEqual([r.label_a, r.label_b]);
+        expect(['exact', 'near']).toContain(r.via);
+      }
+
+      const odd = await panelRows(UID, 'Unstable and degenerate inputs');
+      expect(odd.filter((r) => r.kind === 'degenerate').map((r) => r.detail)).toEqual(Array(zeros).fill('zero'));
+      expect(odd.filter((r) => r.kind === 'unstable')).toHaveLength(sum('unstable_inputs'));
+
+      // Embedding tables: the synthetic lookups use a deliberately poor hash (stride 1024 into 50,000 rows).
+      const rows = await panelRows(UID, 'Colliding rows vs expected');
+      expect(rows).toHaveLength(3);
+      for (const r of rows) expect(Number(r.colliding_rows)).toBeGreaterThan(Number(r.expected_plus_3_sd));
+      const z = await panelRows(UID, 'Hash z-score per window');
+      expect(z).toHaveLength(3);
+      for (const r of z) expect(Number(r.z_score)).toBeGreaterThan(3);
+      const sizes = await panelRows(UID, 'Embedding table sizes');
+      expect(sizes).toHaveLength(1);
+      expect(sizes[0]).toMatchObject({ table_name: 'user_table', current_size: '50000', windows: '3' });
+      expect(Number(sizes[0].suggested_size_peak)).toBeGreaterThanOrEqual(Number(sizes[0].suggested_size_last_window));
+      expect(Number(sizes[0].suggested_size_last_window)).toBeGreaterThan(Number(sizes[0].ids_last_window));
     });
   });
 });

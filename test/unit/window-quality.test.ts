@@ -3,7 +3,7 @@ import { QualityAnalyzer, PREDICTION_FEATURE } from '../../src/analyzers/quality
 import { Moments } from '../../src/analyzers/moments';
 import { Row, TableRows } from '../../src/analyzers/analyzer';
 import { FeatureEvent } from '../../src/core/event';
-import { mulberry32, normal } from '../../src/demo/prng';
+import { mulberry32, normal } from '../../src/core/prng';
 // simple-statistics ships ESM types; a typed require keeps this CommonJS spec simple.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { sampleVariance, mean: ssMean } = require('simple-statistics') as { sampleVariance(x: number[]): number; mean(x: number[]): number };

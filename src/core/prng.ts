@@ -1,4 +1,7 @@
-/** Small seeded PRNG (mulberry32) and a normal sampler, so synthetic streams are reproducible. */
+/**
+ * The one seeded PRNG (mulberry32) and a normal sampler: reproducible synthetic streams, reservoir
+ * sampling in references, and LSH hyperplanes that every replica builds identically.
+ */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
