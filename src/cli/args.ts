@@ -26,7 +26,8 @@ replay options:
       --json             print the report as JSON on stdout
 
 baseline options:
-  -i, --input FILE       NDJSON reference data
+  -i, --input FILE       NDJSON reference data, or instead:
+      --from T --to T    a stored time range (ISO-8601): the model's merged window states in [from, to)
   -m, --model NAME       model whose events form the reference (required)
       --model-version V  only events of this model_version
       --version N        store as this reference version (default: newest + 1)
@@ -58,6 +59,8 @@ export interface CliArgs {
   modelVersion?: string;
   version?: number;
   limit: number;
+  from?: string;
+  to?: string;
   help: boolean;
   showVersion: boolean;
 }
@@ -89,6 +92,8 @@ export function parseCli(argv: string[]): CliArgs {
         'model-version': { type: 'string' },
         version: { type: 'string' },
         limit: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
         'show-version': { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -110,6 +115,8 @@ export function parseCli(argv: string[]): CliArgs {
     modelVersion: v['model-version'],
     version: v.version === undefined ? undefined : num('version', v.version, 0),
     limit: num('limit', v.limit, 20),
+    from: v.from,
+    to: v.to,
     help: v.help ?? false,
     showVersion: v['show-version'] ?? false,
   };

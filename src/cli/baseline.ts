@@ -1,27 +1,73 @@
-/** `featurewatch baseline`: build a model's reference from a file and store it as a new version. */
+/**
+ * `featurewatch baseline`: build a model's reference and store it as a new version — from a file,
+ * or from a stored time range (the merged window states of that range, rebinned by
+ * src/drift/rebase.ts; needs an earlier reference for the bins the states were counted on).
+ */
 import { Logger } from 'pino';
 import { Config } from '../config/schema';
 import { CliArgs, UsageError } from './args';
-import { openStore } from '../store/client';
+import { openStore, Store } from '../store/client';
 import { migrate } from '../store/migrations';
 import { referencesFromFile } from '../references/from-file';
 import { ReferenceRegistry } from '../references/registry';
 import { resolve } from 'node:path';
+import { DriftWindow, DriftWindowJSON, ReferenceProfile, profileFromWindow } from '../drift';
+import { chTime } from '../analyzers/analyzer';
+
+async function fromStoredRange(store: Store, refs: ReferenceRegistry, model: string, from: number, to: number): Promise<{ profile: ReferenceProfile; events: number }> {
+  await refs.refresh();
+  const ref = refs.get(model);
+  if (!ref) throw new UsageError(`baseline: model '${model}' has no stored reference yet, so its window states have no bins to read (build one with --input first)`);
+  const rs = await store.client.query({
+    query: `SELECT state, events FROM ${store.database}.drift_state
+            WHERE model = {m:String} AND reference_version = {v:UInt32} AND window_start >= {f:DateTime64(3, 'UTC')} AND window_start < {t:DateTime64(3, 'UTC')}`,
+    query_params: { m: model, v: ref.version, f: chTime(from), t: chTime(to) },
+    format: 'JSONEachRow',
+  });
+  const w = new DriftWindow(ref.profile);
+  let events = 0;
+  for (const r of (await rs.json()) as { state: string; events: string }[]) {
+    w.merge(DriftWindow.fromJSON(JSON.parse(r.state) as DriftWindowJSON, ref.profile));
+    events += Number(r.events);
+  }
+  if (events === 0) throw new UsageError(`baseline: no stored window states of model '${model}' (reference v${ref.version}) in [${new Date(from).toISOString()}, ${new Date(to).toISOString()})`);
+  return { profile: profileFromWindow(ref.profile, w), events };
+}
+
+function time(name: string, v: string): number {
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new UsageError(`baseline: --${name} '${v}' is not an ISO-8601 time`);
+  return t;
+}
 
 export async function runBaseline(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
-  if (!args.input) throw new UsageError('baseline: --input FILE is required');
   if (!args.model) throw new UsageError('baseline: --model NAME is required');
-  const built = await referencesFromFile(args.input, cfg, { model: args.model, modelVersion: args.modelVersion });
-  const p = built.profiles.get(args.model);
-  if (!p) throw new UsageError(`baseline: no valid events of model '${args.model}' in ${args.input} (${built.lines} lines, ${built.rejected} rejected)`);
+  const range = args.from !== undefined || args.to !== undefined;
+  if (range === !!args.input) throw new UsageError('baseline: give either --input FILE or --from T --to T');
+  if (range && (!args.from || !args.to)) throw new UsageError('baseline: --from and --to go together');
   const store = openStore(cfg.clickhouse);
   await migrate(store);
   const refs = new ReferenceRegistry(cfg.drift, store, log, cfg.instanceId);
-  const source = `file ${resolve(args.input)}${args.modelVersion ? ` model_version=${args.modelVersion}` : ''}`;
-  const version = await refs.save(args.model, p.profile, source, p.events, args.version);
-  const nf = Object.keys(p.profile.features).length;
-  const nv = Object.keys(p.profile.vectors).length;
-  process.stdout.write(`reference for model '${args.model}' stored as version ${version}: ${p.events} events, ${nf} features, ${nv} vectors\n`);
-  await store.close();
+  let built: { profile: ReferenceProfile; events: number };
+  let source: string;
+  try {
+    if (range) {
+      const [from, to] = [time('from', args.from!), time('to', args.to!)];
+      built = await fromStoredRange(store, refs, args.model, from, to);
+      source = `stored range [${new Date(from).toISOString()}, ${new Date(to).toISOString()})`;
+    } else {
+      const file = await referencesFromFile(args.input!, cfg, { model: args.model, modelVersion: args.modelVersion });
+      const p = file.profiles.get(args.model);
+      if (!p) throw new UsageError(`baseline: no valid events of model '${args.model}' in ${args.input} (${file.lines} lines, ${file.rejected} rejected)`);
+      built = p;
+      source = `file ${resolve(args.input!)}${args.modelVersion ? ` model_version=${args.modelVersion}` : ''}`;
+    }
+    const version = await refs.save(args.model, built.profile, source, built.events, args.version);
+    const nf = Object.keys(built.profile.features).length;
+    const nv = Object.keys(built.profile.vectors).length;
+    process.stdout.write(`reference for model '${args.model}' stored as version ${version}: ${built.events} events, ${nf} features, ${nv} vectors (${source})\n`);
+  } finally {
+    await store.close();
+  }
   return 0;
 }

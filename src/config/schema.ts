@@ -118,6 +118,11 @@ export const driftSchema = z
      */
     reference: z.enum(['stored', 'first']).default('stored'),
     firstEvents: positiveInt.default(10_000),
+    /**
+     * 'reference': every window against the model's reference; 'previous': every window against the
+     * window before it (rolling), on the reference's bins (the first window: against the reference).
+     */
+    compareWith: z.enum(['reference', 'previous']).default('reference'),
     /** How often the stored references are re-read (cron, node-cron syntax). */
     referenceRefreshCron: cron.default('*/5 * * * *'),
     /** How often closed windows are evaluated (cron, node-cron syntax, seconds field allowed). */

@@ -8,3 +8,4 @@ export { kolmogorovSf, smirnovSf } from './kolmogorov';
 export { chi2Sf, gammaQ, logGamma } from './special';
 export { adjustPValues } from './multiple';
 export * from './evaluate';
+export { profileFromWindow, profileOnSameBins } from './rebase';

@@ -7,7 +7,7 @@
  */
 import { Logger } from 'pino';
 import { Config } from '../config/schema';
-import { DriftWindow, evaluateWindow, EvaluateWindowOptions, WindowDriftReport, DriftWindowJSON } from '../drift';
+import { DriftWindow, evaluateWindow, EvaluateWindowOptions, WindowDriftReport, DriftWindowJSON, ReferenceProfile, profileOnSameBins } from '../drift';
 import { ReferenceRegistry } from '../references/registry';
 import { Store, queryRows } from '../store/client';
 import { chTime } from '../analyzers/analyzer';
@@ -72,13 +72,26 @@ export class DriftEvaluator {
     return w;
   }
 
-  evaluate(k: WindowKey, w: DriftWindow): WindowDriftReport {
+  /**
+   * The profile a window is judged against: the model's reference, or (drift.compareWith =
+   * 'previous') the window before it on the reference's bins, when that window has data.
+   */
+  async baseline(k: WindowKey): Promise<{ profile: ReferenceProfile; comparedWith: string }> {
     const ref = this.refs.get(k.model)!;
-    return evaluateWindow(ref.profile, w, { ...evaluateOptions(this.cfg.drift), model: k.model });
+    if (this.cfg.drift.compareWith === 'previous') {
+      const prevStart = chTime(parseChTime(k.windowStart) - k.windowSeconds * 1000);
+      const prev = await this.merged({ ...k, windowStart: prevStart });
+      if (prev && [...prev.features.values()].some((s) => s.n > 0)) return { profile: profileOnSameBins(ref.profile, prev), comparedWith: `previous ${prevStart}` };
+    }
+    return { profile: ref.profile, comparedWith: 'reference' };
   }
 
-  async write(k: WindowKey, report: WindowDriftReport): Promise<void> {
-    const rows = driftRows(k, report, chTime(Date.now()));
+  evaluate(k: WindowKey, w: DriftWindow, profile = this.refs.get(k.model)!.profile): WindowDriftReport {
+    return evaluateWindow(profile, w, { ...evaluateOptions(this.cfg.drift), model: k.model });
+  }
+
+  async write(k: WindowKey, report: WindowDriftReport, comparedWith = 'reference'): Promise<void> {
+    const rows = driftRows(k, report, chTime(Date.now()), comparedWith);
     const db = this.store.database;
     if (rows.results.length) await this.store.client.insert({ table: `${db}.drift_results`, values: rows.results, format: 'JSONEachRow' });
     if (rows.vectors.length) await this.store.client.insert({ table: `${db}.drift_vector_results`, values: rows.vectors, format: 'JSONEachRow' });
@@ -95,8 +108,9 @@ export class DriftEvaluator {
     for (const k of await this.due(nowMs)) {
       const w = await this.merged(k);
       if (!w) continue;
-      const report = this.evaluate(k, w);
-      await this.write(k, report);
+      const { profile, comparedWith } = await this.baseline(k);
+      const report = this.evaluate(k, w, profile);
+      await this.write(k, report, comparedWith);
       // After the results are stored: an alert always points at stored evidence.
       await this.notifier?.notify(driftAlerts(this.cfg.alerts, k, report));
       done.push({ key: k, report });

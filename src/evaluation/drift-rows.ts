@@ -10,11 +10,13 @@ export interface WindowKey {
   events: number;
 }
 
-export function driftRows(k: WindowKey, r: WindowDriftReport, evaluatedAt: string): { results: Row[]; vectors: Row[]; verdict: Row } {
+export function driftRows(k: WindowKey, r: WindowDriftReport, evaluatedAt: string, comparedWith = 'reference'): { results: Row[]; vectors: Row[]; verdict: Row } {
   const base = { window_start: k.windowStart, window_seconds: k.windowSeconds, model: k.model, reference_version: k.referenceVersion, evaluated_at: evaluatedAt };
+  const cw = { compared_with: comparedWith };
   return {
     results: r.features.map((f) => ({
       ...base,
+      ...cw,
       feature: f.feature, kind: f.kind, n_ref: f.n_ref, n_cur: f.n_cur,
       missing_rate_ref: f.missing_rate_ref, missing_rate_cur: f.missing_rate_cur,
       psi: f.psi, ks_d: f.ks_d, ks_d_bound: f.ks_d_bound, ks_p: f.ks_p,
@@ -31,6 +33,7 @@ export function driftRows(k: WindowKey, r: WindowDriftReport, evaluatedAt: strin
     })),
     verdict: {
       ...base,
+      ...cw,
       events: k.events,
       features_total: r.model.features_total, features_tested: r.model.features_tested, features_drifted: r.model.features_drifted,
       share_drifted: r.model.share_drifted, correction: r.model.correction, alpha: r.model.alpha, drifted: r.model.drifted ? 1 : 0,

@@ -171,6 +171,14 @@ export const MIGRATIONS: Migration[] = [
         TTL toDateTime(inserted_at) + INTERVAL 7 DAY`,
     ],
   },
+  {
+    version: 6,
+    name: 'drift: what each window was compared with',
+    statements: [
+      `ALTER TABLE {db}.drift_results {on_cluster} ADD COLUMN IF NOT EXISTS compared_with LowCardinality(String) DEFAULT 'reference'`,
+      `ALTER TABLE {db}.drift_verdicts {on_cluster} ADD COLUMN IF NOT EXISTS compared_with LowCardinality(String) DEFAULT 'reference'`,
+    ],
+  },
 ];
 
 function render(sql: string, store: Store): string {

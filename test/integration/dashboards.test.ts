@@ -521,10 +521,11 @@ describe('Grafana dashboards', () => {
       expect(zeros).toBeGreaterThan(5);
       const groups = [...truth.groups.values()].filter((g) => g.size >= 2);
       const clusters = await panelRows(UID, 'Largest clusters');
-      expect(clusters).toHaveLength(groups.length);
-      expect(clusters.map((c) => Number(c.inputs))).toEqual(groups.map((g) => g.size).sort((a, b) => b - a));
+      expect(groups.length).toBeGreaterThan(50);
+      expect(clusters).toHaveLength(50); // LIMIT 50
+      expect(clusters.map((c) => Number(c.inputs))).toEqual(groups.map((g) => g.size).sort((a, b) => b - a).slice(0, 50));
       const zero = clusters.find((c) => c.degenerate_kind === 'zero');
-      expect(zero).toMatchObject({ inputs: String(zeros), inputs_count: 'exact' });
+      expect([Number(zero?.inputs), zero?.inputs_count]).toEqual([zeros, 'exact']);
       for (const c of clusters) {
         const ids = c.sample_input_ids as string[];
         const group = groups.find((g) => g.has(ids[0]))!;
@@ -568,7 +569,7 @@ describe('Grafana dashboards', () => {
       for (const r of z) expect(Number(r.z_score)).toBeGreaterThan(3);
       const sizes = await panelRows(UID, 'Embedding table sizes');
       expect(sizes).toHaveLength(1);
-      expect(sizes[0]).toMatchObject({ table_name: 'user_table', current_size: '50000', windows: '3' });
+      expect([sizes[0].table_name, Number(sizes[0].current_size), Number(sizes[0].windows)]).toEqual(['user_table', 50_000, 3]);
       expect(Number(sizes[0].suggested_size_peak)).toBeGreaterThanOrEqual(Number(sizes[0].suggested_size_last_window));
       expect(Number(sizes[0].suggested_size_last_window)).toBeGreaterThan(Number(sizes[0].ids_last_window));
     });
