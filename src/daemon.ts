@@ -18,6 +18,7 @@ import { Scheduler, WindowJob } from './evaluation/scheduler';
 import { LookupEvaluator } from './evaluation/lookup-evaluator';
 import { CrossReplicaCollisions } from './evaluation/cross-replica';
 import { WebhookNotifier } from './alerts/webhook';
+import { CollisionAlerts } from './alerts/collision-alerts';
 
 export interface Daemon {
   app: App;
@@ -66,6 +67,7 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
   if (cfg.drift.enabled) jobs.push({ name: 'drift evaluation', run: () => new DriftEvaluator(cfg, app.store, app.refs, metrics, log, notifier).run() });
   if (cfg.collisions.enabled) jobs.push({ name: 'embedding-table statistics', run: () => new LookupEvaluator(cfg, app.store).run() });
   if (cfg.collisions.enabled && cfg.collisions.crossReplica) jobs.push({ name: 'cross-replica collisions', run: () => new CrossReplicaCollisions(app.store).run() });
+  if (cfg.collisions.enabled) jobs.push({ name: 'collision alerts', run: () => new CollisionAlerts(cfg, app.store, notifier).run() });
   const scheduler = new Scheduler(cfg, app.refs, jobs, () => source!.isLeader, log);
   scheduler.start();
   log.info({ topics: cfg.kafka.topics, group: cfg.kafka.groupId, instance: cfg.instanceId, store: app.store.embedded ? 'embedded' : cfg.clickhouse.url }, 'featurewatch running');

@@ -207,6 +207,10 @@ export const alertsSchema = z
     modelDrift: z.boolean().default(true),
     /** Also alert per drifted feature (noisier). */
     featureDrift: z.boolean().default(false),
+    /** Alert on every poisoning signal (collision between inputs with different labels). */
+    poisoning: z.boolean().default(true),
+    /** Alert when an embedding table's colliding rows exceed uniform hashing by this many σ (0 = off). */
+    lookupZ: z.number().min(0).default(6),
     /** Attempts per webhook before the alert is recorded as failed. */
     maxAttempts: positiveInt.default(8),
   })

@@ -14,6 +14,8 @@ import { WebhookNotifier } from '../../src/alerts/webhook';
 import { queryRows } from '../../src/store/client';
 import { Config } from '../../src/config/schema';
 import { testConfig, quietLogger } from '../helpers/env';
+import { LookupEvaluator } from '../../src/evaluation/lookup-evaluator';
+import { CollisionAlerts } from '../../src/alerts/collision-alerts';
 import { startReceiver } from '../helpers/receiver';
 
 const PLANTED = ['country', 'is_new', 'num_0', 'num_1', 'num_2', 'num_3'];
@@ -79,4 +81,30 @@ describe('webhook alerts', () => {
     await app.close();
     await rx.close();
   });
+
+  test('a poisoning signal and a badly hashed table alert once each', async () => {
+    const rx = await startReceiver();
+    const cfg = testConfig({ window: { seconds: 60, allowedLatenessSeconds: 0 }, drift: { enabled: false }, alerts: { webhooks: [{ url: rx.url }], lookupZ: 4 } });
+    const app = await buildApp(cfg, quietLogger());
+    const ps = app.pipeline.state('t', 0);
+    const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
+    const v = [0.1, -0.4, 2.5, 0.7];
+    const msg = (i: number, extra: Record<string, unknown>) => JSON.stringify({ model: 'm', input_id: `i${i}`, ts: start + i, vectors: { emb: v.map((x) => x + i) }, ...extra });
+    let i = 0;
+    for (; i < 400; i++) app.pipeline.handle(ps, i, msg(i, { lookups: { users: { id: `u${i}`, row: (i * 5) % 1000, size: 1000 } } }), undefined, 0);
+    app.pipeline.handle(ps, i++, JSON.stringify({ model: 'm', input_id: 'cat-1', ts: start + i, label: 'cat', vectors: { emb: v } }), undefined, 0);
+    app.pipeline.handle(ps, i++, JSON.stringify({ model: 'm', input_id: 'dog-1', ts: start + i, label: 'dog', vectors: { emb: v } }), undefined, 0);
+    await app.pipeline.flushPartition(ps, 'g');
+    await new LookupEvaluator(cfg, app.store).run(Date.now());
+    const notifier = new WebhookNotifier(cfg.alerts, app.store, 'i1', app.metrics, quietLogger(), { initialMs: 5, maxMs: 10 });
+    const job = new CollisionAlerts(cfg, app.store, notifier);
+    expect(await job.run()).toBe(2);
+    expect(await job.run()).toBe(2); // found again, but not delivered again
+    expect(rx.received.map((r) => r.body.kind).sort()).toEqual(['poisoning', 'table_collisions']);
+    const poison = rx.received.find((r) => r.body.kind === 'poisoning')!.body;
+    expect(poison.subject).toBe('emb:cat-1|dog-1');
+    await app.close();
+    await rx.close();
+  });
 });
+
