@@ -23,6 +23,9 @@ import { startDaemon } from '../src/daemon';
 import { queryRows } from '../src/store/client';
 import { mulberry32, normal } from '../src/core/prng';
 import { Analyzer } from '../src/analyzers/analyzer';
+import { defaultAnalyzers } from '../src/app';
+import { CollisionDetector } from '../src/collisions';
+import { detectorOptions } from '../src/analyzers/collisions';
 import { DriftAnalyzer } from '../src/analyzers/drift';
 import { ReferenceRegistry, observeReference, referenceOptions } from '../src/references/registry';
 import { ReferenceBuilder } from '../src/drift';
@@ -96,6 +99,8 @@ async function endToEnd(): Promise<void> {
     http: { enabled: false },
     log: { level: 'silent' },
     store: { flushIntervalSeconds: 5 },
+    // --no-near: measure without the near-collision index (its LSH hashing is the largest per-message cost).
+    ...(process.argv.includes('--no-near') ? { collisions: { near: { enabled: false } } } : {}),
   });
   let peakRss = 0;
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
@@ -129,6 +134,9 @@ async function main(): Promise<void> {
     }
     refs.set({ model: 'ranker', version: 1, profile: b.build() });
     inProcess('json-20-features-64d-with-drift', json, json.map(() => undefined), () => [new QualityAnalyzer(20), new DriftAnalyzer(refs)]);
+    // Everything the daemon runs by default, plus drift: quality, drift, collisions (exact + near), lookups.
+    const detector = new CollisionDetector(detectorOptions(cfg.collisions, false));
+    inProcess('json-20-features-64d-all-analyzers', json, json.map(() => undefined), defaultAnalyzers(cfg, refs, detector));
     const rand = mulberry32(3);
     const bin: Buffer[] = [];
     const hdr: Record<string, string>[] = [];

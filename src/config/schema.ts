@@ -171,11 +171,12 @@ export const collisionsSchema = z
         /** Memory budget of all near indexes together, MiB (windows shrink to fit). */
         maxMemoryMb: positiveInt.default(512),
         /** One query in this many is also answered by brute force to estimate recall. */
-        recallSampleEvery: positiveInt.default(1000),
+        // A sampled query costs a brute-force pass over the window (~4 ms at 65,536 × 64 dims).
+        recallSampleEvery: positiveInt.default(10_000),
         maxKeys: positiveInt.default(16),
       })
       .strict()
-      .default({ enabled: true, threshold: 0.995, windowSize: 65_536, maxAgeSeconds: 0, maxMemoryMb: 512, recallSampleEvery: 1000, maxKeys: 16 }),
+      .default({ enabled: true, threshold: 0.995, windowSize: 65_536, maxAgeSeconds: 0, maxMemoryMb: 512, recallSampleEvery: 10_000, maxKeys: 16 }),
     /** Embedding tables: distinct IDs tracked per table and window in memory (replay report). */
     maxIdsPerTable: positiveInt.default(200_000),
     /**
