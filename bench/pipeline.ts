@@ -182,6 +182,9 @@ async function endToEndServer(): Promise<void> {
     http: { enabled: false },
     log: { level: 'silent' },
     store: { flushIntervalSeconds: 5 },
+    ...(process.argv.includes('--no-near') ? { collisions: { near: { enabled: false } } } : {}),
+    ...(process.env.FW_BENCH_FLUSH_MAX ? { store: { flushIntervalSeconds: 5, flushMaxMessages: Number(process.env.FW_BENCH_FLUSH_MAX) } } : {}),
+    ...(process.argv.includes('--no-collisions') ? { collisions: { enabled: false } } : {}),
   }));
   // Polled until the daemon has stored everything (quiet: the database does not exist at first).
   const probe = { client: createClient({ url: shim.url, log: { level: ClickHouseLogLevel.OFF } }), database, embedded: false, close: async () => undefined };
