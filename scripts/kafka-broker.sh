@@ -13,6 +13,7 @@ cmd="${1:-start}"
 port="${2:-39092}"
 cport=$((port + 1))
 sport=$((port + 2))   # SASL_PLAINTEXT listener: PLAIN and SCRAM-SHA-256/512, user featurewatch / fw-secret
+tport=$((port + 3))   # SSL listener: self-signed certificate for 127.0.0.1, CA in $run/ca.pem
 run="${FW_KAFKA_RUN_DIR:-/tmp/featurewatch-kafka-$port}"
 
 fetch() {
@@ -30,15 +31,23 @@ case "$cmd" in
     fetch
     if listening "$port"; then echo "127.0.0.1:$port"; exit 0; fi
     rm -rf "$run" && mkdir -p "$run"
+    keytool -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 3650 -dname "CN=localhost" \
+      -ext "SAN=IP:127.0.0.1,DNS:localhost" -keystore "$run/broker.p12" -storetype PKCS12 \
+      -storepass fw-tls-secret -keypass fw-tls-secret > "$run/keytool.log" 2>&1
+    keytool -exportcert -alias broker -keystore "$run/broker.p12" -storepass fw-tls-secret -rfc -file "$run/ca.pem" >> "$run/keytool.log" 2>&1
     cat > "$run/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport,SSL://127.0.0.1:$tport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport,SSL://127.0.0.1:$tport
+ssl.keystore.location=$run/broker.p12
+ssl.keystore.type=PKCS12
+ssl.keystore.password=fw-tls-secret
+ssl.key.password=fw-tls-secret
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_featurewatch="fw-secret";
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;

@@ -1,4 +1,4 @@
-/** SASL authentication against the real broker's SASL_PLAINTEXT listener (PLAIN and SCRAM). */
+/** SASL authentication (PLAIN, SCRAM) and TLS against the real broker's SASL_PLAINTEXT and SSL listeners. */
 import { startDaemon, Daemon } from '../../src/daemon';
 import { syntheticMessages } from '../../src/demo/synthetic';
 import { testConfig, quietLogger, waitFor, uniqueName } from '../helpers/env';
@@ -36,3 +36,36 @@ maybe('Kafka SASL', () => {
     await expect(startDaemon(cfg, quietLogger())).rejects.toThrow(/SASL|[Aa]uthentication/);
   });
 });
+
+const tls = process.env.FW_TEST_KAFKA_TLS_BROKERS;
+const tlsCa = process.env.FW_TEST_KAFKA_TLS_CA;
+(tls && tlsCa ? describe : describe.skip)('Kafka TLS', () => {
+  test('consumes over TLS, verifying the broker against the configured CA', async () => {
+    const topic = uniqueName('fw-tls');
+    await createTopic(topic, 2);
+    const ms = [...syntheticMessages({ count: 200, seed: 8 })].map((value) => ({ value }));
+    await produce(topic, ms);
+    const cfg = testConfig({
+      kafka: { brokers: [tls!], topics: [topic], groupId: uniqueName('g'), fromBeginning: true, ssl: { enabled: true, caFile: tlsCa } },
+      store: { flushIntervalSeconds: 0.5 },
+    });
+    const d = await startDaemon(cfg, quietLogger());
+    try {
+      expect(await waitFor(() => storedEvents(d.app.store), (n) => n >= ms.length)).toBe(ms.length);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  test('a broker certificate not signed by the configured CA is refused', async () => {
+    // Real CAs that did not sign the broker's self-signed certificate: the system bundle.
+    const other = '/etc/ssl/certs/ca-certificates.crt';
+    const cfg = testConfig({
+      kafka: { brokers: [tls!], topics: [uniqueName('t')], groupId: uniqueName('g'), ssl: { enabled: true, caFile: other } },
+    });
+    const err = await startDaemon(cfg, quietLogger()).then(() => null, (e: Error & { cause?: Error }) => e);
+    expect(err).not.toBeNull();
+    expect(`${err!.message} ${err!.cause?.message ?? ''}`).toMatch(/certificate/i);
+  });
+});
+

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -24,4 +25,10 @@ export default async function globalSetup(): Promise<void> {
   if (!already) process.env.FW_TEST_STARTED_BROKER = port;
   // The script's broker also has a SASL_PLAINTEXT listener (PLAIN, SCRAM) two ports up.
   if (await listening(Number(port) + 2)) process.env.FW_TEST_KAFKA_SASL_BROKERS = `127.0.0.1:${Number(port) + 2}`;
+  // ...and an SSL listener three ports up, with its self-signed certificate as ca.pem in the run dir.
+  const ca = join(process.env.FW_KAFKA_RUN_DIR ?? `/tmp/featurewatch-kafka-${port}`, 'ca.pem');
+  if ((await listening(Number(port) + 3)) && existsSync(ca)) {
+    process.env.FW_TEST_KAFKA_TLS_BROKERS = `127.0.0.1:${Number(port) + 3}`;
+    process.env.FW_TEST_KAFKA_TLS_CA = ca;
+  }
 }
