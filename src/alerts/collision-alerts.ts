@@ -41,10 +41,10 @@ export class CollisionAlerts {
       }
     }
     if (this.cfg.alerts.lookupZ > 0) {
-      const rows = await queryRows<{ w: string; model: string; table_name: string; table_size: string; distinct_ids: string; colliding_rows: string; expected: number; z: number; suggested: string }>(
+      const rows = await queryRows<{ w: string; model: string; table_name: string; table_size: string; distinct_ids: string; colliding_rows: string; expected: number; z: number; rows_used: string; expected_used: number; used_z: number | null; suggested: string }>(
         this.store,
-        `SELECT toString(window_start) AS w, model, table_name, table_size, distinct_ids, colliding_rows, expected_colliding_rows AS expected, z_score AS z, suggested_table_size AS suggested
-         FROM ${db}.lookup_stats FINAL WHERE z_score >= {z:Float64} AND evaluated_at > now64(3) - INTERVAL {m:UInt32} MINUTE LIMIT 1000`,
+        `SELECT toString(window_start) AS w, model, table_name, table_size, distinct_ids, colliding_rows, expected_colliding_rows AS expected, z_score AS z, rows_used, round(expected_rows_used) AS expected_used, rows_used_z AS used_z, suggested_table_size AS suggested
+         FROM ${db}.lookup_stats FINAL WHERE (z_score >= {z:Float64} OR rows_used_z <= -{z:Float64}) AND evaluated_at > now64(3) - INTERVAL {m:UInt32} MINUTE LIMIT 1000`,
         { z: this.cfg.alerts.lookupZ, m: this.lookbackMinutes },
       );
       for (const r of rows) {
@@ -54,7 +54,7 @@ export class CollisionAlerts {
           model: r.model,
           subject: r.table_name,
           windowStart: r.w,
-          summary: `${r.model}/${r.table_name}: ${r.colliding_rows} rows shared by ≥ 2 ids where uniform hashing into ${r.table_size} rows gives ${Number(r.expected).toFixed(1)} (z ${Number(r.z).toFixed(1)}); a table of ${r.suggested} rows would meet the target rate`,
+          summary: `${r.model}/${r.table_name}: ${r.distinct_ids} ids on ${r.rows_used} rows (uniform hashing: ${r.expected_used}, z ${r.used_z === null ? '-' : Number(r.used_z).toFixed(1)}), ${r.colliding_rows} rows shared by ≥ 2 ids (uniform: ${Number(r.expected).toFixed(1)}, z ${Number(r.z).toFixed(1)}); a table of ${r.suggested} rows would meet the target rate`,
           details: { ...r },
         });
       }

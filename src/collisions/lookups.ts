@@ -117,6 +117,19 @@ export function collidingRowsVariance(n: number, M: number): number {
   return Math.max(0, base + M * (M - 1) * (B - A * A));
 }
 
+/**
+ * Variance of the number of rows used (occupancy): Var = M·e1·(1 − e1) + M(M−1)·(e2 − e1²), with
+ * e1 = q^n the chance a row stays empty and e2 = (1 − 2/M)^n that two given rows both do. A hash that
+ * crowds IDs into few rows shows as a large negative z on rows used even when, with n ≪ M, it makes
+ * fewer colliding rows than uniform hashing would.
+ */
+export function rowsUsedVariance(n: number, M: number): number {
+  if (n <= 0 || M < 1) return 0;
+  const e1 = Math.exp(n * Math.log1p(-1 / M));
+  const e2 = M >= 2 ? Math.exp(n * Math.log1p(-2 / M)) : 0;
+  return Math.max(0, M * e1 * (1 - e1) + M * (M - 1) * (e2 - e1 * e1));
+}
+
 export function collidingRowRate(n: number, M: number): number {
   const used = expectedRowsUsed(n, M);
   return used > 0 ? expectedCollidingRows(n, M) / used : 0;

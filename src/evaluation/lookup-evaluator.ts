@@ -6,12 +6,14 @@
 import { Config } from '../config/schema';
 import { Store, queryRows } from '../store/client';
 import { chTime } from '../analyzers/analyzer';
-import { expectedRowsUsed, expectedCollidingRows, collidingRowsVariance, tableSizeForRate, LookupStatsRow } from '../collisions';
+import { expectedRowsUsed, expectedCollidingRows, collidingRowsVariance, rowsUsedVariance, tableSizeForRate, LookupStatsRow } from '../collisions';
 
 /** A table's statistics for one window: the collision engine's row, keyed by window. */
 export type LookupWindowStats = Omit<LookupStatsRow, 'table' | 'truncated' | 'z_score'> & {
   /** null when uniform hashing predicts no variance (e.g. one id). */
   z_score: number | null;
+  /** (rows used − expected) / σ: strongly negative when a hash crowds IDs into few rows. */
+  rows_used_z: number | null;
   window_start: string;
   window_seconds: number;
   table_name: string;
@@ -26,9 +28,12 @@ export function withExpectations(
   const M = o.table_size;
   const e = expectedCollidingRows(n, M);
   const sd = Math.sqrt(Math.max(0, collidingRowsVariance(n, M)));
+  const usedSd = Math.sqrt(rowsUsedVariance(n, M));
+  const usedE = expectedRowsUsed(n, M);
   return {
     ...o,
-    expected_rows_used: expectedRowsUsed(n, M),
+    rows_used_z: usedSd > 0 ? (o.rows_used - usedE) / usedSd : null,
+    expected_rows_used: usedE,
     expected_colliding_rows: e,
     colliding_rows_stddev: sd,
     z_score: sd > 0 ? (o.colliding_rows - e) / sd : null,

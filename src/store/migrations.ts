@@ -179,6 +179,13 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE {db}.drift_verdicts {on_cluster} ADD COLUMN IF NOT EXISTS compared_with LowCardinality(String) DEFAULT 'reference'`,
     ],
   },
+  {
+    version: 7,
+    name: 'embedding tables: z-score of rows used',
+    statements: [
+      `ALTER TABLE {db}.lookup_stats {on_cluster} ADD COLUMN IF NOT EXISTS rows_used_z Nullable(Float64)`,
+    ],
+  },
 ];
 
 function render(sql: string, store: Store): string {

@@ -1,5 +1,5 @@
 import {
-  LookupTracker, collidingRowRate, collidingRowsVariance, expectedCollidingRows, expectedRowsUsed, tableSizeForRate,
+  LookupTracker, collidingRowRate, collidingRowsVariance, expectedCollidingRows, expectedRowsUsed, rowsUsedVariance, tableSizeForRate,
 } from '../../../src/collisions/lookups';
 import { rng } from './helpers';
 
@@ -84,5 +84,26 @@ describe('LookupTracker', () => {
     expect(s.distinct_ids).toBe(100);
     expect(s.truncated).toBe(1);
     expect(t.stats()).toHaveLength(0);
+  });
+});
+
+describe('rows-used variance', () => {
+  test('matches a simulation of uniform hashing, so a crowding hash shows as a negative z', () => {
+    const rand = rng(77);
+    for (const [n, M] of [[400, 1000], [3000, 1000], [50, 5000]]) {
+      const used: number[] = [];
+      for (let t = 0; t < 1500; t++) {
+        const rows = new Set<number>();
+        for (let i = 0; i < n; i++) rows.add(Math.floor(rand() * M));
+        used.push(rows.size);
+      }
+      const mean = used.reduce((a, b) => a + b, 0) / used.length;
+      const variance = used.reduce((a, b) => a + (b - mean) ** 2, 0) / (used.length - 1);
+      expect(mean / expectedRowsUsed(n, M)).toBeCloseTo(1, 2);
+      expect(variance / rowsUsedVariance(n, M)).toBeGreaterThan(0.85);
+      expect(variance / rowsUsedVariance(n, M)).toBeLessThan(1.15);
+    }
+    // 400 ids crowded onto 20 of 1,000 rows: far below the ~330 rows uniform hashing would use.
+    expect((20 - expectedRowsUsed(400, 1000)) / Math.sqrt(rowsUsedVariance(400, 1000))).toBeLessThan(-20);
   });
 });
