@@ -14,7 +14,7 @@
  * Ordering is deterministic (largest clusters first; near pairs by similarity then ids) so two runs
  * over the same file print the same report.
  */
-import type { CollisionDetector, DetectorEvent } from './detector';
+import type { CollisionDetector, DetectorEvent, NearPairRow } from './detector';
 import type { LookupStatsRow } from './lookups';
 
 export interface ExactReportRow {
@@ -30,15 +30,8 @@ export interface ExactReportRow {
   degenerate: string;
 }
 
-export interface NearReportRow {
-  model: string;
-  vector: string;
-  input_a: string;
-  input_b: string;
-  similarity: number;
-  label_a: string;
-  label_b: string;
-}
+/** A retained near pair without its timestamp. */
+export type NearReportRow = Omit<NearPairRow, 'ts_ms'>;
 
 export interface CollisionReportPart {
   collisions: {

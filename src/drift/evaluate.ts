@@ -102,17 +102,8 @@ export interface WindowDriftReport {
 
 export type EvaluateWindowOptions = Partial<EvaluateOptions> & { model?: string };
 
-interface NumericCore {
-  psi: number | null;
-  ks_d: number | null;
-  ks_d_bound: number | null;
-  ks_p: number | null;
-  wasserstein: number | null;
-  wasserstein_bound: number | null;
-  wasserstein_norm: number | null;
-  js: number | null;
-  out_of_range_cur: number | null;
-}
+/** The numeric statistics of a result, before the verdict fields are added. */
+type NumericCore = Pick<FeatureDriftResult, 'psi' | 'ks_d' | 'ks_d_bound' | 'ks_p' | 'wasserstein' | 'wasserstein_bound' | 'wasserstein_norm' | 'js' | 'out_of_range_cur'>;
 
 /** All numeric statistics of a window histogram against its reference. */
 export function compareNumeric(
