@@ -11,7 +11,10 @@ const N = 300_000;
 const rand = mulberry32(1);
 const vals: Buffer[] = [];
 const hdrs: Record<string, string>[] = [];
-for (let i = 0; i < N; i++) { vals.push(encodeBinary(Array.from({ length: 128 }, () => normal(rand)))); hdrs.push({ 'fw-model': 'm', 'fw-input-id': `r${i}`, 'fw-vector': 'emb' }); }
+for (let i = 0; i < N; i++) {
+  vals.push(encodeBinary(Array.from({ length: 128 }, () => normal(rand))));
+  hdrs.push({ 'fw-model': 'm', 'fw-input-id': `r${i}`, 'fw-vector': 'emb' });
+}
 const dec = new Decoder(parseConfig({}).limits);
 for (let round = 0; round < 2; round++) {
   const det = new CollisionDetector({ near: false, lookups: false });

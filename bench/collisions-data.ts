@@ -9,7 +9,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mulberry32 } from '../src/core/prng';
 
-export interface BenchData { n: number; dim: number; q: number; data: Float32Array; path: string }
+export interface BenchData {
+  n: number;
+  dim: number;
+  q: number;
+  data: Float32Array;
+  path: string;
+}
 
 const rng = mulberry32;
 
@@ -38,12 +44,26 @@ export function benchData(n: number, dim: number, q: number, seed = 2026, cluste
     const src = Math.floor(r() * i);
     const base = data.subarray(src * dim, src * dim + dim);
     const out = data.subarray(i * dim, i * dim + dim);
-    if (kind < 0.03) { out.set(base); continue; }
+    if (kind < 0.03) {
+      out.set(base);
+      continue;
+    }
     // near copy: base·c + u·s, u ⟂ base with |u| = |base|
-    let bb = 0, ub = 0, uu = 0;
-    for (let k = 0; k < dim; k++) { tmp[k] = g(); bb += base[k] * base[k]; ub += tmp[k] * base[k]; }
-    for (let k = 0; k < dim; k++) { tmp[k] -= (ub / bb) * base[k]; uu += tmp[k] * tmp[k]; }
-    const c = 0.996 + r() * 0.0039, s = Math.sqrt(1 - c * c), sc = Math.sqrt(bb / uu);
+    let bb = 0,
+      ub = 0,
+      uu = 0;
+    for (let k = 0; k < dim; k++) {
+      tmp[k] = g();
+      bb += base[k] * base[k];
+      ub += tmp[k] * base[k];
+    }
+    for (let k = 0; k < dim; k++) {
+      tmp[k] -= (ub / bb) * base[k];
+      uu += tmp[k] * tmp[k];
+    }
+    const c = 0.996 + r() * 0.0039,
+      s = Math.sqrt(1 - c * c),
+      sc = Math.sqrt(bb / uu);
     for (let k = 0; k < dim; k++) out[k] = base[k] * c + tmp[k] * sc * s;
   }
   writeFileSync(path, Buffer.from(data.buffer, data.byteOffset, data.byteLength));

@@ -12,14 +12,22 @@ import { NearIndex, type NearMatch } from '../src/collisions/near-index';
 import { fingerprint } from '../src/collisions/fingerprint';
 import { benchData } from './collisions-data';
 
-const arg = (name: string, def: number) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : def; };
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
 const now = () => Number(process.hrtime.bigint()) / 1e9;
-const N = arg('--n', 100_000), Q = arg('--q', 1000), K = arg('--k', 10), dim = 128, THR = 0.995;
+const N = arg('--n', 100_000),
+  Q = arg('--q', 1000),
+  K = arg('--k', 10),
+  dim = 128,
+  THR = 0.995;
 const d = benchData(N, dim, Q);
 const vec = (i: number) => d.data.subarray(i * dim, i * dim + dim);
 const norm = new Float32Array(N * dim);
 for (let i = 0; i < N; i++) {
-  let s = 0; const v = vec(i);
+  let s = 0;
+  const v = vec(i);
   for (let k = 0; k < dim; k++) s += v[k] * v[k];
   const inv = 1 / Math.sqrt(s);
   for (let k = 0; k < dim; k++) norm[i * dim + k] = v[k] * inv;
@@ -40,17 +48,41 @@ for (let i = N - Q; i < N; i++) {
 }
 console.log(`data: N=${N}, Q=${Q}, dim=${dim}; true pairs among queries: ${truth.size}`);
 
-interface Result { name: string; buildPerSec: number; queryInsertPerSec: number; recall: number; bytesPerVector: number; expiry: string }
+interface Result {
+  name: string;
+  buildPerSec: number;
+  queryInsertPerSec: number;
+  recall: number;
+  bytesPerVector: number;
+  expiry: string;
+}
 const results: Result[] = [];
-function score(found: Set<string>) { let h = 0; for (const p of truth) if (found.has(p)) h++; return h / Math.max(1, truth.size); }
-function rssMiB() { if (global.gc) global.gc(); return process.memoryUsage().rss; }
+function score(found: Set<string>) {
+  let h = 0;
+  for (const p of truth) if (found.has(p)) h++;
+  return h / Math.max(1, truth.size);
+}
+function rssMiB() {
+  if (global.gc) global.gc();
+  return process.memoryUsage().rss;
+}
 
-{ // own LSH
-  for (const [L, bits] of [[8, 16], [10, 18], [6, 14]] as const) {
+{
+  // own LSH
+  for (const [L, bits] of [
+    [8, 16],
+    [10, 18],
+    [6, 14],
+  ] as const) {
     const idx = new NearIndex({ dim, windowSize: N, tables: L, bitsPerTable: bits });
-    const fp = new Uint32Array(4), out: NearMatch[] = [], found = new Set<string>();
+    const fp = new Uint32Array(4),
+      out: NearMatch[] = [],
+      found = new Set<string>();
     let t = now();
-    for (let i = 0; i < N - Q; i++) { out.length = 0; idx.add(vec(i), String(i), undefined, fingerprint(vec(i), fp), 0, 0, out); }
+    for (let i = 0; i < N - Q; i++) {
+      out.length = 0;
+      idx.add(vec(i), String(i), undefined, fingerprint(vec(i), fp), 0, 0, out);
+    }
     const build = now() - t;
     t = now();
     for (let i = N - Q; i < N; i++) {
@@ -59,13 +91,29 @@ function rssMiB() { if (global.gc) global.gc(); return process.memoryUsage().rss
       for (const m of out) found.add(`${i} ${m.otherId}`);
     }
     const qi = now() - t;
-    results.push({ name: `own LSH L=${L} k=${bits}`, buildPerSec: (N - Q) / build, queryInsertPerSec: Q / qi, recall: score(found), bytesPerVector: idx.bytesPerVector, expiry: 'free (ring overwrite + chain cut)' });
+    results.push({
+      name: `own LSH L=${L} k=${bits}`,
+      buildPerSec: (N - Q) / build,
+      queryInsertPerSec: Q / qi,
+      recall: score(found),
+      bytesPerVector: idx.bytesPerVector,
+      expiry: 'free (ring overwrite + chain cut)',
+    });
   }
 }
 
-{ // usearch HNSW (single thread)
+{
+  // usearch HNSW (single thread)
   const before = rssMiB();
-  const index = new usearch.Index({ dimensions: dim, metric: usearch.MetricKind.Cos, quantization: usearch.ScalarKind.F32, connectivity: 16, expansion_add: 128, expansion_search: 64, multi: false });
+  const index = new usearch.Index({
+    dimensions: dim,
+    metric: usearch.MetricKind.Cos,
+    quantization: usearch.ScalarKind.F32,
+    connectivity: 16,
+    expansion_add: 128,
+    expansion_search: 64,
+    multi: false,
+  });
   const found = new Set<string>();
   let t = now();
   for (let i = 0; i < N - Q; i++) index.add(BigInt(i), nv(i), 1);
@@ -80,10 +128,18 @@ function rssMiB() { if (global.gc) global.gc(); return process.memoryUsage().rss
     index.add(BigInt(i), nv(i), 1);
   }
   const qi = now() - t;
-  results.push({ name: `usearch HNSW M=16 ef=64 k=${K}`, buildPerSec: (N - Q) / build, queryInsertPerSec: Q / qi, recall: score(found), bytesPerVector: (rssMiB() - before) / N, expiry: 'remove(key) tombstones; compaction by rebuild' });
+  results.push({
+    name: `usearch HNSW M=16 ef=64 k=${K}`,
+    buildPerSec: (N - Q) / build,
+    queryInsertPerSec: Q / qi,
+    recall: score(found),
+    bytesPerVector: (rssMiB() - before) / N,
+    expiry: 'remove(key) tombstones; compaction by rebuild',
+  });
 }
 
-{ // hnswlib-node HNSW
+{
+  // hnswlib-node HNSW
   const before = rssMiB();
   const index = new HierarchicalNSW('ip', dim);
   index.initIndex({ maxElements: N, m: 16, efConstruction: 128, randomSeed: 1, allowReplaceDeleted: true });
@@ -102,9 +158,19 @@ function rssMiB() { if (global.gc) global.gc(); return process.memoryUsage().rss
     index.addPoint(Array.from(nv(i)), i);
   }
   const qi = now() - t;
-  results.push({ name: `hnswlib-node HNSW M=16 ef=64 k=${K}`, buildPerSec: (N - Q) / build, queryInsertPerSec: Q / qi, recall: score(found), bytesPerVector: (rssMiB() - before) / N, expiry: 'markDelete + allowReplaceDeleted; graph quality decays' });
+  results.push({
+    name: `hnswlib-node HNSW M=16 ef=64 k=${K}`,
+    buildPerSec: (N - Q) / build,
+    queryInsertPerSec: Q / qi,
+    recall: score(found),
+    bytesPerVector: (rssMiB() - before) / N,
+    expiry: 'markDelete + allowReplaceDeleted; graph quality decays',
+  });
 }
 
 console.log('| index | insert/s (build) | query+insert/s | recall (pairs ≥ 0.995) | bytes/vector | expiry |');
 console.log('|---|---|---|---|---|---|');
-for (const r of results) console.log(`| ${r.name} | ${Math.round(r.buildPerSec).toLocaleString('en-US')} | ${Math.round(r.queryInsertPerSec).toLocaleString('en-US')} | ${r.recall.toFixed(4)} | ${Math.round(r.bytesPerVector)} | ${r.expiry} |`);
+for (const r of results)
+  console.log(
+    `| ${r.name} | ${Math.round(r.buildPerSec).toLocaleString('en-US')} | ${Math.round(r.queryInsertPerSec).toLocaleString('en-US')} | ${r.recall.toFixed(4)} | ${Math.round(r.bytesPerVector)} | ${r.expiry} |`,
+  );

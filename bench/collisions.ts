@@ -18,7 +18,10 @@ import { NearIndex, type NearMatch } from '../src/collisions/near-index';
 import type { FeatureEvent } from '../src/core/event';
 import { benchData } from './collisions-data';
 
-const arg = (name: string, def: number) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : def; };
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 const rate = (n: number, s: number) => Math.round(n / s).toLocaleString('en-US');
 
@@ -26,13 +29,24 @@ async function fingerprintBench(views: Float32Array[]) {
   const out = new Uint32Array(4);
   const xx = await createXXHash128();
   for (let round = 0; round < 2; round++) {
-    let t = now(), acc = 0;
-    for (const v of views) { fingerprint(v, out, 7); acc ^= out[0]; }
+    let t = now(),
+      acc = 0;
+    for (const v of views) {
+      fingerprint(v, out, 7);
+      acc ^= out[0];
+    }
     const js = now() - t;
     t = now();
-    for (const v of views) { xx.init(); xx.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)); acc ^= xx.digest('binary')[0]; }
+    for (const v of views) {
+      xx.init();
+      xx.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+      acc ^= xx.digest('binary')[0];
+    }
     const wasm = now() - t;
-    if (round === 1) console.log(`fingerprint 128-dim: murmur3-x86-128 (JS) ${rate(views.length, js)}/s; hash-wasm xxhash128 ${rate(views.length, wasm)}/s (no −0 canonicalisation, digest as bytes) [${acc & 1}]`);
+    if (round === 1)
+      console.log(
+        `fingerprint 128-dim: murmur3-x86-128 (JS) ${rate(views.length, js)}/s; hash-wasm xxhash128 ${rate(views.length, wasm)}/s (no −0 canonicalisation, digest as bytes) [${acc & 1}]`,
+      );
   }
 }
 
@@ -40,24 +54,44 @@ function exactBench(views: Float32Array[], ids: string[]) {
   const n = views.length;
   // raw core: fingerprint + input hash + exact table
   const x = new ExactIndex({ capacity: 1 << 21 });
-  const fp = new Uint32Array(4), seed = keySeed('m', 'emb');
+  const fp = new Uint32Array(4),
+    seed = keySeed('m', 'emb');
   let t = now();
-  for (let i = 0; i < n; i++) { fingerprint(views[i], fp, seed); x.observe(fp, 0, hashString32(ids[i], seed), 1_700_000_000 + (i >> 10)); }
+  for (let i = 0; i < n; i++) {
+    fingerprint(views[i], fp, seed);
+    x.observe(fp, 0, hashString32(ids[i], seed), 1_700_000_000 + (i >> 10));
+  }
   const core = now() - t;
   const d = new CollisionDetector({ near: false }); // default capacities: 2^20 fingerprints, 2^18 inputs
-  const ev: FeatureEvent = { model: 'm', modelVersion: 'v', inputId: '', ts: 0, features: {}, vectors: { emb: views[0] }, origin: { topic: 't', partition: 0, offset: 0 } };
+  const ev: FeatureEvent = {
+    model: 'm',
+    modelVersion: 'v',
+    inputId: '',
+    ts: 0,
+    features: {},
+    vectors: { emb: views[0] },
+    origin: { topic: 't', partition: 0, offset: 0 },
+  };
   const out: unknown[] = [];
   t = now();
   for (let i = 0; i < n; i++) {
-    ev.inputId = ids[i]; ev.ts = 1_700_000_000_000 + i; ev.vectors = { emb: views[i] };
+    ev.inputId = ids[i];
+    ev.ts = 1_700_000_000_000 + i;
+    ev.vectors = { emb: views[i] };
     out.length = 0;
     d.observe(ev, out as never);
   }
   const full = now() - t;
   const h = d.health();
-  console.log(`exact path 128-dim, ${n.toLocaleString('en-US')} vectors: core (fingerprint+table) ${rate(n, core)}/s; CollisionDetector.observe ${rate(n, full)}/s`);
-  console.log(`  exact table: ${x.stats().bytes} B for ${x.capacity} design capacity = ${(x.stats().bytes / x.capacity).toFixed(1)} B per tracked fingerprint at design load (${(x.stats().bytes / x.slots).toFixed(1)} B/slot); probe mean ${x.stats().probeMean.toFixed(2)} max ${x.stats().probeMax}`);
-  console.log(`  input table: ${h.inputTable.bytes} B for ${h.inputTable.slots} slots (${(h.inputTable.bytes / h.inputTable.slots).toFixed(1)} B/slot + the id strings)`);
+  console.log(
+    `exact path 128-dim, ${n.toLocaleString('en-US')} vectors: core (fingerprint+table) ${rate(n, core)}/s; CollisionDetector.observe ${rate(n, full)}/s`,
+  );
+  console.log(
+    `  exact table: ${x.stats().bytes} B for ${x.capacity} design capacity = ${(x.stats().bytes / x.capacity).toFixed(1)} B per tracked fingerprint at design load (${(x.stats().bytes / x.slots).toFixed(1)} B/slot); probe mean ${x.stats().probeMean.toFixed(2)} max ${x.stats().probeMax}`,
+  );
+  console.log(
+    `  input table: ${h.inputTable.bytes} B for ${h.inputTable.slots} slots (${(h.inputTable.bytes / h.inputTable.slots).toFixed(1)} B/slot + the id strings)`,
+  );
 }
 
 function nearBench(nearN: number, q: number, tables: number, bits: number, pool: number, clusters: number) {
@@ -81,10 +115,16 @@ function nearBench(nearN: number, q: number, tables: number, bits: number, pool:
   writeFileSync(`/tmp/fwc-found-${nearN}-${dim}${clusters > 0 ? `-c${clusters}` : ''}.txt`, found.join('\n') + '\n');
   // brute-force recall on a sample of the query vectors (full scans of the window are expensive)
   const sample = arg('--sample', 300);
-  let truth = 0, hit = 0;
+  let truth = 0,
+    hit = 0;
   const foundSet = new Set(found.map((l) => l.split(' ').slice(0, 2).join(' ')));
-  const qv = new Float32Array(dim), norms = new Float32Array(nearN);
-  for (let j = 0; j < nearN; j++) { let s = 0; for (let k = 0; k < dim; k++) s += data.data[j * dim + k] ** 2; norms[j] = Math.sqrt(s); }
+  const qv = new Float32Array(dim),
+    norms = new Float32Array(nearN);
+  for (let j = 0; j < nearN; j++) {
+    let s = 0;
+    for (let k = 0; k < dim; k++) s += data.data[j * dim + k] ** 2;
+    norms[j] = Math.sqrt(s);
+  }
   const tb = now();
   const fpj = new Uint32Array(4);
   for (let s = 0; s < sample; s++) {
@@ -102,9 +142,11 @@ function nearBench(nearN: number, q: number, tables: number, bits: number, pool:
       }
     }
   }
-  console.log(`near path L=${tables} k=${bits}${pool ? ` pool=${pool}` : ''}${clusters ? `, ${clusters} gaussian clusters` : ''}, window ${nearN.toLocaleString('en-US')} × ${dim}: ${rate(nearN, secs)} vectors/s (query+insert, whole run); ` +
-    `candidates ${(idx.candidatesSeen / nearN).toFixed(1)}/query, ${(idx.candidatesVerified / nearN).toFixed(4)}/query past the Hamming prefilter; recall ${hit}/${truth} = ${(hit / Math.max(1, truth)).toFixed(4)} on ${sample} sampled queries (brute force ${(now() - tb).toFixed(1)} s); ` +
-    `analytic recall at 0.995: ${NearIndex.recallFor(tables, bits, 0.995).toFixed(4)}; ${idx.bytesPerVector.toFixed(0)} B per indexed vector (${(idx.bytes / 2 ** 20).toFixed(0)} MiB)`);
+  console.log(
+    `near path L=${tables} k=${bits}${pool ? ` pool=${pool}` : ''}${clusters ? `, ${clusters} gaussian clusters` : ''}, window ${nearN.toLocaleString('en-US')} × ${dim}: ${rate(nearN, secs)} vectors/s (query+insert, whole run); ` +
+      `candidates ${(idx.candidatesSeen / nearN).toFixed(1)}/query, ${(idx.candidatesVerified / nearN).toFixed(4)}/query past the Hamming prefilter; recall ${hit}/${truth} = ${(hit / Math.max(1, truth)).toFixed(4)} on ${sample} sampled queries (brute force ${(now() - tb).toFixed(1)} s); ` +
+      `analytic recall at 0.995: ${NearIndex.recallFor(tables, bits, 0.995).toFixed(4)}; ${idx.bytesPerVector.toFixed(0)} B per indexed vector (${(idx.bytes / 2 ** 20).toFixed(0)} MiB)`,
+  );
 }
 
 async function main() {
@@ -112,7 +154,10 @@ async function main() {
   const dim = 128;
   const buf = new Float32Array(n * dim);
   let s = 12345;
-  for (let i = 0; i < buf.length; i++) { s = (Math.imul(s, 1103515245) + 12345) | 0; buf[i] = ((s >>> 8) / 2 ** 24 - 0.5); }
+  for (let i = 0; i < buf.length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) | 0;
+    buf[i] = (s >>> 8) / 2 ** 24 - 0.5;
+  }
   const every = arg('--collide-every', 10); // planted exact collisions: 1 in `every` vectors copies another
   for (let i = 0; i < n; i += every) buf.copyWithin(i * dim, ((i * 7919) % n) * dim, ((i * 7919) % n) * dim + dim);
   const views = Array.from({ length: n }, (_, i) => buf.subarray(i * dim, i * dim + dim));
@@ -120,7 +165,14 @@ async function main() {
   await fingerprintBench(views.slice(0, 200_000));
   exactBench(views, ids);
   if (!process.argv.includes('--skip-near')) {
-    nearBench(arg('--near-n', 1_000_000), arg('--q', 10_000), arg('--tables', 10), arg('--bits', 18), arg('--pool', 0), arg('--clusters', 0));
+    nearBench(
+      arg('--near-n', 1_000_000),
+      arg('--q', 10_000),
+      arg('--tables', 10),
+      arg('--bits', 18),
+      arg('--pool', 0),
+      arg('--clusters', 0),
+    );
   }
 }
 main();

@@ -47,7 +47,12 @@ function cpuSeconds(start: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
-function inProcess(label: string, values: Buffer[], headers: (Record<string, string> | undefined)[], analyzers: () => Analyzer[] = () => [new QualityAnalyzer(20)]): void {
+function inProcess(
+  label: string,
+  values: Buffer[],
+  headers: (Record<string, string> | undefined)[],
+  analyzers: () => Analyzer[] = () => [new QualityAnalyzer(20)],
+): void {
   const cfg = parseConfig({ log: { level: 'silent' }, window: { seconds: 300 } });
   const pipeline = new Pipeline({ cfg, writer: {} as StoreWriter, metrics: new Metrics(), log: quiet, analyzers });
   const ps = pipeline.state('bench', 0);
@@ -61,7 +66,18 @@ function inProcess(label: string, values: Buffer[], headers: (Record<string, str
   const rows = ps.drainRows({ instance: 'b', windowSeconds: 300 });
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = cpuSeconds(cpu);
-  console.log(JSON.stringify({ bench: `a-${label}`, messages: values.length, seconds: +secs.toFixed(3), msgs_per_s: Math.round(values.length / secs), cpu_s: +c.toFixed(3), msgs_per_cpu_s: Math.round(values.length / c), rss_mb: Math.round(process.memoryUsage().rss / 1e6), feature_rows: rows.get('feature_stats')?.length }));
+  console.log(
+    JSON.stringify({
+      bench: `a-${label}`,
+      messages: values.length,
+      seconds: +secs.toFixed(3),
+      msgs_per_s: Math.round(values.length / secs),
+      cpu_s: +c.toFixed(3),
+      msgs_per_cpu_s: Math.round(values.length / c),
+      rss_mb: Math.round(process.memoryUsage().rss / 1e6),
+      feature_rows: rows.get('feature_stats')?.length,
+    }),
+  );
 }
 
 /** N synthetic messages (seed 11) on a new 4-partition topic; returns its name. Not timed. */
@@ -108,7 +124,10 @@ async function endToEnd(): Promise<void> {
   const t0 = Date.now();
   const d = await startDaemon(cfg, quiet);
   for (;;) {
-    const r = await queryRows<{ n: string }>(d.app.store, `SELECT sum(count) AS n FROM ${cfg.clickhouse.database}.feature_stats WHERE feature = 'num_0'`);
+    const r = await queryRows<{ n: string }>(
+      d.app.store,
+      `SELECT sum(count) AS n FROM ${cfg.clickhouse.database}.feature_stats WHERE feature = 'num_0'`,
+    );
     if (Number(r[0]?.n ?? 0) >= N) break;
     await new Promise((res) => setTimeout(res, 200));
   }
@@ -116,13 +135,28 @@ async function endToEnd(): Promise<void> {
   const c = cpuSeconds(cpu);
   await d.stop();
   clearInterval(rssTimer);
-  console.log(JSON.stringify({ bench: 'b-end-to-end', messages: N, partitions: 4, seconds: +secs.toFixed(2), msgs_per_s: Math.round(N / secs), cpu_s_this_process: +c.toFixed(2), peak_rss_mb: Math.round(peakRss / 1e6), store: 'embedded chDB (in this process)' }));
+  console.log(
+    JSON.stringify({
+      bench: 'b-end-to-end',
+      messages: N,
+      partitions: 4,
+      seconds: +secs.toFixed(2),
+      msgs_per_s: Math.round(N / secs),
+      cpu_s_this_process: +c.toFixed(2),
+      peak_rss_mb: Math.round(peakRss / 1e6),
+      store: 'embedded chDB (in this process)',
+    }),
+  );
 }
 
 async function main(): Promise<void> {
   if (mode === 'a' || mode === 'all') {
     const json = [...syntheticMessages({ count: N, seed: 7, dim: 64 })].map((s) => Buffer.from(s));
-    inProcess('json-20-features-64d', json, json.map(() => undefined));
+    inProcess(
+      'json-20-features-64d',
+      json,
+      json.map(() => undefined),
+    );
     // The same with drift state against a reference (every feature, the prediction and the vector).
     const cfg = parseConfig({ log: { level: 'silent' } });
     const refs = new ReferenceRegistry(cfg.drift, null, quiet);
@@ -133,10 +167,20 @@ async function main(): Promise<void> {
       if (!isRejection(ev)) observeReference(b, ev);
     }
     refs.set({ model: 'ranker', version: 1, profile: b.build() });
-    inProcess('json-20-features-64d-with-drift', json, json.map(() => undefined), () => [new QualityAnalyzer(20), new DriftAnalyzer(refs)]);
+    inProcess(
+      'json-20-features-64d-with-drift',
+      json,
+      json.map(() => undefined),
+      () => [new QualityAnalyzer(20), new DriftAnalyzer(refs)],
+    );
     // Everything the daemon runs by default, plus drift: quality, drift, collisions (exact + near), lookups.
     const detector = new CollisionDetector(detectorOptions(cfg.collisions, false));
-    inProcess('json-20-features-64d-all-analyzers', json, json.map(() => undefined), defaultAnalyzers(cfg, refs, detector));
+    inProcess(
+      'json-20-features-64d-all-analyzers',
+      json,
+      json.map(() => undefined),
+      defaultAnalyzers(cfg, refs, detector),
+    );
     const rand = mulberry32(3);
     const bin: Buffer[] = [];
     const hdr: Record<string, string>[] = [];
@@ -157,7 +201,11 @@ function procUsage(pid: number): { cpu_s: number; peak_rss_mb: number; rss_mb: n
   const tck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { cpu_s: +((Number(f[11]) + Number(f[12])) / tck).toFixed(2), peak_rss_mb: Math.round(kb('VmHWM') / 1024), rss_mb: Math.round(kb('VmRSS') / 1024) };
+  return {
+    cpu_s: +((Number(f[11]) + Number(f[12])) / tck).toFixed(2),
+    peak_rss_mb: Math.round(kb('VmHWM') / 1024),
+    rss_mb: Math.round(kb('VmRSS') / 1024),
+  };
 }
 
 async function endToEndServer(): Promise<void> {
@@ -166,7 +214,19 @@ async function endToEndServer(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'fw-bench-server-'));
   // The daemon runs as it ships (`node dist/cli.js run`), compiled from the current src into a
   // scratch directory (dist/ belongs to `npm run build` and may be stale).
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', join(work, 'dist'), '--sourceMap', 'false'], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      join(root, 'tsconfig.json'),
+      '--outDir',
+      join(work, 'dist'),
+      '--sourceMap',
+      'false',
+    ],
+    { stdio: 'inherit' },
+  );
   copyFileSync(join(root, 'package.json'), join(work, 'package.json'));
   symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'));
 
@@ -175,25 +235,40 @@ async function endToEndServer(): Promise<void> {
   const shim = await startShim(await freePort(), join(work, 'chdb'));
   const database = `bench_${Date.now()}`;
   const cfgFile = join(work, 'config.yaml'); // YAML is a superset of JSON
-  writeFileSync(cfgFile, JSON.stringify({
-    instanceId: 'bench',
-    kafka: { brokers, topics: [topic], groupId: `bench-${Date.now()}`, fromBeginning: true },
-    clickhouse: { url: shim.url, database },
-    http: { enabled: false },
-    log: { level: 'silent' },
-    store: { flushIntervalSeconds: 5 },
-    ...(process.argv.includes('--no-near') ? { collisions: { near: { enabled: false } } } : {}),
-    ...(process.env.FW_BENCH_FLUSH_MAX ? { store: { flushIntervalSeconds: 5, flushMaxMessages: Number(process.env.FW_BENCH_FLUSH_MAX) } } : {}),
-    ...(process.argv.includes('--no-collisions') ? { collisions: { enabled: false } } : {}),
-  }));
+  writeFileSync(
+    cfgFile,
+    JSON.stringify({
+      instanceId: 'bench',
+      kafka: { brokers, topics: [topic], groupId: `bench-${Date.now()}`, fromBeginning: true },
+      clickhouse: { url: shim.url, database },
+      http: { enabled: false },
+      log: { level: 'silent' },
+      store: { flushIntervalSeconds: 5 },
+      ...(process.argv.includes('--no-near') ? { collisions: { near: { enabled: false } } } : {}),
+      ...(process.env.FW_BENCH_FLUSH_MAX
+        ? { store: { flushIntervalSeconds: 5, flushMaxMessages: Number(process.env.FW_BENCH_FLUSH_MAX) } }
+        : {}),
+      ...(process.argv.includes('--no-collisions') ? { collisions: { enabled: false } } : {}),
+    }),
+  );
   // Polled until the daemon has stored everything (quiet: the database does not exist at first).
-  const probe = { client: createClient({ url: shim.url, log: { level: ClickHouseLogLevel.OFF } }), database, embedded: false, close: async () => undefined };
+  const probe = {
+    client: createClient({ url: shim.url, log: { level: ClickHouseLogLevel.OFF } }),
+    database,
+    embedded: false,
+    close: async () => undefined,
+  };
   const shimBefore = procUsage(shim.proc.pid!);
   const t0 = Date.now();
-  const daemon = spawn(process.execPath, [join(work, 'dist/cli.js'), 'run', '-c', cfgFile], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+  const daemon = spawn(process.execPath, [join(work, 'dist/cli.js'), 'run', '-c', cfgFile], {
+    cwd: work,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const daemonExit = new Promise<number | null>((res) => daemon.once('exit', (c) => res(c)));
   for (;;) {
-    const r = await queryRows<{ n: string }>(probe, `SELECT sum(count) AS n FROM ${database}.feature_stats WHERE feature = 'num_0'`).catch(() => []);
+    const r = await queryRows<{ n: string }>(probe, `SELECT sum(count) AS n FROM ${database}.feature_stats WHERE feature = 'num_0'`).catch(
+      () => [],
+    );
     if (Number(r[0]?.n ?? 0) >= N) break;
     if (daemon.exitCode !== null) throw new Error(`daemon exited with ${daemon.exitCode}`);
     await new Promise((res) => setTimeout(res, 200));
@@ -206,12 +281,28 @@ async function endToEndServer(): Promise<void> {
   await probe.client.close();
   await shim.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
-  console.log(JSON.stringify({
-    bench: 'b-server', messages: N, partitions: 4, seconds: +secs.toFixed(2), msgs_per_s: Math.round(N / secs),
-    daemon_cpu_s: d.cpu_s, daemon_peak_rss_mb: d.peak_rss_mb, daemon_rss_at_end_mb: d.rss_mb, daemon_exit_code: code,
-    store_process_cpu_s: +(s.cpu_s - shimBefore.cpu_s).toFixed(2), store_process_peak_rss_mb: s.peak_rss_mb,
-    store: 'test/support/chdb-http-server.ts (chDB in a separate process, over HTTP)',
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'b-server',
+      messages: N,
+      partitions: 4,
+      seconds: +secs.toFixed(2),
+      msgs_per_s: Math.round(N / secs),
+      daemon_cpu_s: d.cpu_s,
+      daemon_peak_rss_mb: d.peak_rss_mb,
+      daemon_rss_at_end_mb: d.rss_mb,
+      daemon_exit_code: code,
+      store_process_cpu_s: +(s.cpu_s - shimBefore.cpu_s).toFixed(2),
+      store_process_peak_rss_mb: s.peak_rss_mb,
+      store: 'test/support/chdb-http-server.ts (chDB in a separate process, over HTTP)',
+    }),
+  );
 }
 
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

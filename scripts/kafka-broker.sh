@@ -6,7 +6,7 @@
 # Jars are cached in ${FW_CACHE:-~/.cache/featurewatch}/kafka-<version>/libs between runs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-pom="$here/deploy/kafka-local/pom.xml"
+pom="$here/test/kafka/pom.xml"
 version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")"
 cache="${FW_CACHE:-$HOME/.cache/featurewatch}/kafka-$version"
 cmd="${1:-start}"

@@ -18,7 +18,7 @@ import { ReferenceRegistry } from './references/registry';
 import { CollisionAnalyzer, detectorOptions } from './analyzers/collisions';
 import { LookupAnalyzer } from './analyzers/lookups';
 import { CollisionDetector } from './collisions';
-import { registerCollisionMetrics } from './ops/collision-metrics';
+import { registerCollisionMetrics } from './analyzers/collision-metrics';
 
 export interface App {
   cfg: Config;

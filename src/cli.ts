@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `featurewatch` executable: subcommand dispatch, config loading, signals, exit codes. */
+import pino from 'pino';
 import { HELP, parseCli, UsageError, CliArgs } from './cli/args';
 import { loadConfig, ConfigError } from './config/load';
 import { createLogger } from './ops/logger';
@@ -25,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const cfg = loadConfig({ file: args.config });
   // Logs go to stderr so `replay --json` keeps stdout for the report.
-  const log = createLogger(cfg.log.level, require('pino').destination(2));
+  const log = createLogger(cfg.log.level, pino.destination(2));
   switch (args.command) {
     case 'run': {
       const d = await startDaemon(cfg, log);
@@ -33,7 +34,10 @@ async function main(argv: string[]): Promise<number> {
         const onSignal = (sig: string) => {
           log.info({ signal: sig }, 'signal received');
           const timer = setTimeout(() => {
-            log.error({ graceSeconds: cfg.shutdownGraceSeconds }, 'shutdown exceeded the grace period; exiting without final commit (messages will be re-read)');
+            log.error(
+              { graceSeconds: cfg.shutdownGraceSeconds },
+              'shutdown exceeded the grace period; exiting without final commit (messages will be re-read)',
+            );
             process.exit(1);
           }, cfg.shutdownGraceSeconds * 1000);
           timer.unref();

@@ -11,7 +11,6 @@ import { createKafka } from './sources/kafka-client';
 import { KafkaSource } from './sources/kafka';
 import { startHttp } from './ops/http';
 import { Metrics } from './ops/metrics';
-import { chTime } from './analyzers/analyzer';
 import { VERSION } from './version';
 import { DriftEvaluator } from './evaluation/drift-evaluator';
 import { Scheduler, WindowJob } from './evaluation/scheduler';
@@ -19,6 +18,7 @@ import { LookupEvaluator } from './evaluation/lookup-evaluator';
 import { CrossReplicaCollisions } from './evaluation/cross-replica';
 import { WebhookNotifier } from './alerts/webhook';
 import { CollisionAlerts } from './alerts/collision-alerts';
+import { chTime } from './store/rows';
 
 export interface Daemon {
   app: App;
@@ -30,14 +30,15 @@ export interface Daemon {
 
 export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {}): Promise<Daemon> {
   requireKafka(cfg);
-  let source: KafkaSource | undefined;
+  // The dead-letter callback is handed to the pipeline before the source that serves it exists.
+  const ref: { source?: KafkaSource } = {};
   const metrics = opts.metrics ?? new Metrics({ defaultMetrics: true });
   const app = await buildApp(cfg, log, {
     ...opts,
     metrics,
-    deadLetter: cfg.kafka.deadLetterTopic ? (v, h, r) => source!.deadLetter(v, h, r) : undefined,
+    deadLetter: cfg.kafka.deadLetterTopic ? (v, h, r) => ref.source!.deadLetter(v, h, r) : undefined,
   });
-  source = new KafkaSource(createKafka(cfg.kafka, log), cfg, app.pipeline, app.store, metrics, log);
+  const source = (ref.source = new KafkaSource(createKafka(cfg.kafka, log), cfg, app.pipeline, app.store, metrics, log));
   let started = false;
   let server: Server | undefined;
   let httpPort: number | null = null;
@@ -62,15 +63,28 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
     throw err;
   }
   started = true;
-  const notifier = new WebhookNotifier(cfg.alerts, app.store, cfg.instanceId, metrics, log, { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs });
+  const notifier = new WebhookNotifier(cfg.alerts, app.store, cfg.instanceId, metrics, log, {
+    initialMs: cfg.store.retryInitialMs,
+    maxMs: cfg.store.retryMaxMs,
+  });
   const jobs: WindowJob[] = [];
-  if (cfg.drift.enabled) jobs.push({ name: 'drift evaluation', run: () => new DriftEvaluator(cfg, app.store, app.refs, metrics, log, notifier).run() });
+  if (cfg.drift.enabled)
+    jobs.push({ name: 'drift evaluation', run: () => new DriftEvaluator(cfg, app.store, app.refs, metrics, log, notifier).run() });
   if (cfg.collisions.enabled) jobs.push({ name: 'embedding-table statistics', run: () => new LookupEvaluator(cfg, app.store).run() });
-  if (cfg.collisions.enabled && cfg.collisions.crossReplica) jobs.push({ name: 'cross-replica collisions', run: () => new CrossReplicaCollisions(app.store).run() });
+  if (cfg.collisions.enabled && cfg.collisions.crossReplica)
+    jobs.push({ name: 'cross-replica collisions', run: () => new CrossReplicaCollisions(app.store).run() });
   if (cfg.collisions.enabled) jobs.push({ name: 'collision alerts', run: () => new CollisionAlerts(cfg, app.store, notifier).run() });
-  const scheduler = new Scheduler(cfg, app.refs, jobs, () => source!.isLeader, log);
+  const scheduler = new Scheduler(cfg, app.refs, jobs, () => source.isLeader, log);
   scheduler.start();
-  log.info({ topics: cfg.kafka.topics, group: cfg.kafka.groupId, instance: cfg.instanceId, store: app.store.embedded ? 'embedded' : cfg.clickhouse.url }, 'featurewatch running');
+  log.info(
+    {
+      topics: cfg.kafka.topics,
+      group: cfg.kafka.groupId,
+      instance: cfg.instanceId,
+      store: app.store.embedded ? 'embedded' : cfg.clickhouse.url,
+    },
+    'featurewatch running',
+  );
 
   const beat = async () => {
     try {
@@ -79,7 +93,18 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
       const lag = (await metrics.consumerLag.get()).values.reduce((s, v) => s + v.value, 0);
       await app.store.client.insert({
         table: `${app.store.database}.heartbeats`,
-        values: [{ instance: cfg.instanceId, at: chTime(Date.now()), version: VERSION, role: 'consumer', messages_in: messages, rejected, lag, pending_flushes: app.writer.pending }],
+        values: [
+          {
+            instance: cfg.instanceId,
+            at: chTime(Date.now()),
+            version: VERSION,
+            role: 'consumer',
+            messages_in: messages,
+            rejected,
+            lag,
+            pending_flushes: app.writer.pending,
+          },
+        ],
         format: 'JSONEachRow',
       });
     } catch (err) {
@@ -100,7 +125,7 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
         clearInterval(heartbeat);
         log.info('stopping: draining, flushing, committing');
         await scheduler.stop();
-        await source!.stop();
+        await source.stop();
         server?.close();
         await app.close();
         log.info('stopped cleanly');

@@ -21,7 +21,17 @@ export class CollisionAlerts {
     const db = this.store.database;
     const alerts: Alert[] = [];
     if (this.cfg.alerts.poisoning) {
-      const rows = await queryRows<{ model: string; vector: string; input_a: string; input_b: string; label_a: string; label_b: string; similarity: number; detail: string; ts: string }>(
+      const rows = await queryRows<{
+        model: string;
+        vector: string;
+        input_a: string;
+        input_b: string;
+        label_a: string;
+        label_b: string;
+        similarity: number;
+        detail: string;
+        ts: string;
+      }>(
         this.store,
         `SELECT model, vector, input_a, input_b, label_a, label_b, similarity, detail, toString(ts) AS ts FROM ${db}.collision_events FINAL
          WHERE kind = 'poisoning' AND inserted_at > now64(3) - INTERVAL {m:UInt32} MINUTE ORDER BY ts LIMIT 1000`,
@@ -41,7 +51,20 @@ export class CollisionAlerts {
       }
     }
     if (this.cfg.alerts.lookupZ > 0) {
-      const rows = await queryRows<{ w: string; model: string; table_name: string; table_size: string; distinct_ids: string; colliding_rows: string; expected: number; z: number; rows_used: string; expected_used: number; used_z: number | null; suggested: string }>(
+      const rows = await queryRows<{
+        w: string;
+        model: string;
+        table_name: string;
+        table_size: string;
+        distinct_ids: string;
+        colliding_rows: string;
+        expected: number;
+        z: number;
+        rows_used: string;
+        expected_used: number;
+        used_z: number | null;
+        suggested: string;
+      }>(
         this.store,
         `SELECT toString(window_start) AS w, model, table_name, table_size, distinct_ids, colliding_rows, expected_colliding_rows AS expected, z_score AS z, rows_used, round(expected_rows_used) AS expected_used, rows_used_z AS used_z, suggested_table_size AS suggested
          FROM ${db}.lookup_stats FINAL WHERE (z_score >= {z:Float64} OR rows_used_z <= -{z:Float64}) AND evaluated_at > now64(3) - INTERVAL {m:UInt32} MINUTE LIMIT 1000`,

@@ -1,8 +1,8 @@
 /** Which drift results become alerts (alerts.modelDrift, alerts.featureDrift). */
 import { AlertsConfig } from '../config/schema';
 import { WindowDriftReport } from '../drift';
-import { WindowKey } from '../evaluation/drift-rows';
 import { Alert } from './webhook';
+import { WindowKey } from '../core/window-key';
 
 export function driftAlerts(cfg: AlertsConfig, k: WindowKey, r: WindowDriftReport): Alert[] {
   const out: Alert[] = [];
@@ -15,7 +15,12 @@ export function driftAlerts(cfg: AlertsConfig, k: WindowKey, r: WindowDriftRepor
       subject: k.model,
       windowStart: k.windowStart,
       summary: `${k.model}: ${r.model.features_drifted}/${r.model.features_tested} features drifted in the window starting ${k.windowStart} UTC (reference v${k.referenceVersion})`,
-      details: { share_drifted: r.model.share_drifted, correction: r.model.correction, alpha: r.model.alpha, features: drifted.map((f) => ({ feature: f.feature, psi: f.psi, ks_d: f.ks_d, p_adjusted: f.p_adjusted })) },
+      details: {
+        share_drifted: r.model.share_drifted,
+        correction: r.model.correction,
+        alpha: r.model.alpha,
+        features: drifted.map((f) => ({ feature: f.feature, psi: f.psi, ks_d: f.ks_d, p_adjusted: f.p_adjusted })),
+      },
     });
   }
   if (cfg.featureDrift) {

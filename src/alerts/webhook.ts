@@ -14,8 +14,8 @@ import { AlertsConfig } from '../config/schema';
 import { Store, queryRows } from '../store/client';
 import { withRetry } from '../ops/retry';
 import { Metrics } from '../ops/metrics';
-import { chTime } from '../analyzers/analyzer';
 import { VERSION } from '../version';
+import { chTime } from '../store/rows';
 
 export interface Alert {
   kind: 'model_drift' | 'feature_drift' | string;
@@ -67,7 +67,17 @@ export class WebhookNotifier {
   }
 
   private async deliver(id: string, a: Alert, hook: AlertsConfig['webhooks'][number]): Promise<void> {
-    const payload = { alert_id: id, kind: a.kind, severity: a.severity, model: a.model, subject: a.subject, window_start: a.windowStart, summary: a.summary, details: a.details, featurewatch_version: VERSION };
+    const payload = {
+      alert_id: id,
+      kind: a.kind,
+      severity: a.severity,
+      model: a.model,
+      subject: a.subject,
+      window_start: a.windowStart,
+      summary: a.summary,
+      details: a.details,
+      featurewatch_version: VERSION,
+    };
     const body = JSON.stringify(payload);
     let attempts = 0;
     let error = '';
@@ -83,7 +93,11 @@ export class WebhookNotifier {
           });
           if (!res.ok) throw new Error(`HTTP ${res.status}`);
         },
-        { ...this.retry, maxAttempts: this.cfg.maxAttempts, onRetry: (err) => this.log.warn({ alert: id, webhook: hook.url, err: (err as Error).message }, 'webhook failed, retrying') },
+        {
+          ...this.retry,
+          maxAttempts: this.cfg.maxAttempts,
+          onRetry: (err) => this.log.warn({ alert: id, webhook: hook.url, err: (err as Error).message }, 'webhook failed, retrying'),
+        },
       );
       this.metrics.alerts.inc({ kind: a.kind, status: 'sent' });
     } catch (err) {
@@ -93,7 +107,24 @@ export class WebhookNotifier {
     }
     await this.store.client.insert({
       table: `${this.store.database}.alerts`,
-      values: [{ alert_id: id, kind: a.kind, model: a.model, subject: a.subject, window_start: a.windowStart, severity: a.severity, summary: a.summary, payload: body, webhook: hook.url, status: error ? 'failed' : 'sent', attempts, error, instance: this.instance, at: chTime(Date.now()) }],
+      values: [
+        {
+          alert_id: id,
+          kind: a.kind,
+          model: a.model,
+          subject: a.subject,
+          window_start: a.windowStart,
+          severity: a.severity,
+          summary: a.summary,
+          payload: body,
+          webhook: hook.url,
+          status: error ? 'failed' : 'sent',
+          attempts,
+          error,
+          instance: this.instance,
+          at: chTime(Date.now()),
+        },
+      ],
       format: 'JSONEachRow',
     });
   }

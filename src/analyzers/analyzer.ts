@@ -4,10 +4,7 @@
  * store's insert deduplication tokens work (src/store/writer.ts).
  */
 import { FeatureEvent } from '../core/event';
-
-export type Row = Record<string, unknown>;
-/** Rows per ClickHouse table (unqualified table name). */
-export type TableRows = Map<string, Row[]>;
+import { TableRows } from '../store/rows';
 
 export interface Analyzer {
   readonly name: string;
@@ -22,16 +19,4 @@ export interface DrainContext {
   /** Window start to write when the clock puts everything in one window (seconds = 0). */
   wholeWindowStart: number;
   windowSeconds: number;
-}
-
-export function pushRows(out: TableRows, table: string, rows: Row[]): void {
-  if (rows.length === 0) return;
-  const cur = out.get(table);
-  if (cur) for (const r of rows) cur.push(r);
-  else out.set(table, rows);
-}
-
-/** ClickHouse DateTime64(3) accepts 'YYYY-MM-DD hh:mm:ss.sss' in UTC. */
-export function chTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 }

@@ -11,7 +11,8 @@
 import { FeatureEvent } from '../core/event';
 import { CollisionsConfig } from '../config/schema';
 import { CollisionDetector, CollisionDetectorOptions, DetectorEvent } from '../collisions';
-import { Analyzer, DrainContext, TableRows, pushRows, chTime, Row } from './analyzer';
+import { Analyzer, DrainContext } from './analyzer';
+import { TableRows, pushRows, chTime, Row } from '../store/rows';
 
 export function detectorOptions(cfg: CollisionsConfig, withLookups: boolean): CollisionDetectorOptions {
   const n = cfg.near;
@@ -24,7 +25,17 @@ export function detectorOptions(cfg: CollisionsConfig, withLookups: boolean): Co
     clusterExactMembers: cfg.clusterExactMembers,
     clusterSampleSize: cfg.clusterSampleSize,
     near: n.enabled
-      ? { threshold: n.threshold, maxL2: n.maxL2, windowSize: n.windowSize, maxAgeSec: n.maxAgeSeconds, tables: n.tables, bitsPerTable: n.bitsPerTable, recallSampleEvery: n.recallSampleEvery, maxKeys: n.maxKeys, maxBytes: n.maxMemoryMb * 2 ** 20 }
+      ? {
+          threshold: n.threshold,
+          maxL2: n.maxL2,
+          windowSize: n.windowSize,
+          maxAgeSec: n.maxAgeSeconds,
+          tables: n.tables,
+          bitsPerTable: n.bitsPerTable,
+          recallSampleEvery: n.recallSampleEvery,
+          maxKeys: n.maxKeys,
+          maxBytes: n.maxMemoryMb * 2 ** 20,
+        }
       : false,
     lookups: withLookups ? { maxIdsPerTable: cfg.maxIdsPerTable, targetCollidingRowRate: cfg.targetCollidingRowRate } : false,
     sightings: cfg.crossReplica,
@@ -60,7 +71,23 @@ export class CollisionAnalyzer implements Analyzer {
       const after = this.detector.counters(ev.model, vector);
       const key = `${windowStart}\u0000${ev.model}\u0000${vector}`;
       let s = this.stats.get(key);
-      if (!s) this.stats.set(key, (s = { windowStart, model: ev.model, vector, inputs: 0, collided: 0, newClusters: 0, near: 0, redeliveries: 0, unstable: 0, degenerate: 0, poisoning: 0 }));
+      if (!s)
+        this.stats.set(
+          key,
+          (s = {
+            windowStart,
+            model: ev.model,
+            vector,
+            inputs: 0,
+            collided: 0,
+            newClusters: 0,
+            near: 0,
+            redeliveries: 0,
+            unstable: 0,
+            degenerate: 0,
+            poisoning: 0,
+          }),
+        );
       FIELDS.forEach((f, j) => (s![f] += after[f] - before[i][j]));
     });
   }
@@ -68,17 +95,28 @@ export class CollisionAnalyzer implements Analyzer {
   drain(out: TableRows, ctx: DrainContext): void {
     const sightings: Row[] = [];
     for (const e of this.events) {
-      if (e.type === 'sighting') sightings.push({ model: e.model, vector: e.vector, fingerprint: e.fingerprint, input_id: e.inputId, label: e.label, model_version: e.modelVersion, ts: chTime(e.ts) });
+      if (e.type === 'sighting')
+        sightings.push({
+          model: e.model,
+          vector: e.vector,
+          fingerprint: e.fingerprint,
+          input_id: e.inputId,
+          label: e.label,
+          model_version: e.modelVersion,
+          ts: chTime(e.ts),
+        });
     }
     pushRows(out, 'fingerprint_sightings', sightings);
     pushRows(
       out,
       'collision_events',
-      this.events.filter((e) => e.type !== 'sighting').map((e) => {
-        const r = this.detector.toRow(e);
-        const { ts_ms, ...rest } = r;
-        return { ...rest, ts: chTime(ts_ms) } as Row;
-      }),
+      this.events
+        .filter((e) => e.type !== 'sighting')
+        .map((e) => {
+          const r = this.detector.toRow(e);
+          const { ts_ms, ...rest } = r;
+          return { ...rest, ts: chTime(ts_ms) } as Row;
+        }),
     );
     const stats: Row[] = [];
     for (const s of this.stats.values()) {

@@ -4,11 +4,11 @@
  * mergeable JSON partials into `drift_state`; the evaluator merges all partials of a window —
  * from every flush and replica — and compares them with the reference.
  */
-import { FeatureEvent } from '../core/event';
+import { FeatureEvent, PREDICTION_FEATURE } from '../core/event';
 import { DriftWindow } from '../drift';
 import { ReferenceRegistry } from '../references/registry';
-import { Analyzer, DrainContext, TableRows, pushRows, chTime, Row } from './analyzer';
-import { PREDICTION_FEATURE } from './quality';
+import { Analyzer, DrainContext } from './analyzer';
+import { TableRows, pushRows, chTime, Row } from '../store/rows';
 
 interface Slot {
   windowStart: number;

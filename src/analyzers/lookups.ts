@@ -6,7 +6,8 @@
  * bounded by the distinct pairs in it.
  */
 import { FeatureEvent } from '../core/event';
-import { Analyzer, DrainContext, TableRows, pushRows, chTime, Row } from './analyzer';
+import { Analyzer, DrainContext } from './analyzer';
+import { TableRows, pushRows, chTime, Row } from '../store/rows';
 
 interface TableSlot {
   windowStart: number;
@@ -43,7 +44,15 @@ export class LookupAnalyzer implements Analyzer {
       const ws = chTime(ctx.windowSeconds === 0 ? ctx.wholeWindowStart : s.windowStart);
       for (const [id, row] of s.ids) {
         const sep = id.indexOf('\u0000');
-        rows.push({ window_start: ws, window_seconds: ctx.windowSeconds, model: s.model, table_name: s.table, table_size: s.size, row, id: sep < 0 ? id : id.slice(0, sep) });
+        rows.push({
+          window_start: ws,
+          window_seconds: ctx.windowSeconds,
+          model: s.model,
+          table_name: s.table,
+          table_size: s.size,
+          row,
+          id: sep < 0 ? id : id.slice(0, sep),
+        });
       }
     }
     this.slots = new Map();

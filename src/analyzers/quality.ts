@@ -4,11 +4,11 @@
  * dimension, norm moments and all-zero count. Predictions are tracked as the feature
  * "__prediction__".
  */
-import { FeatureEvent } from '../core/event';
-import { Analyzer, DrainContext, TableRows, pushRows, chTime, Row } from './analyzer';
+import { FeatureEvent, PREDICTION_FEATURE } from '../core/event';
+import { Analyzer, DrainContext } from './analyzer';
 import { Moments } from './moments';
+import { TableRows, pushRows, chTime, Row } from '../store/rows';
 
-export const PREDICTION_FEATURE = '__prediction__';
 const OTHER = '__other__';
 
 class FeatureAcc {

@@ -1,6 +1,6 @@
 /** Counts rejections per minute, model and reason (with one sample detail) for the `rejections` table. */
 import { Rejection } from '../core/rejection';
-import { TableRows, pushRows, chTime, Row } from './analyzer';
+import { TableRows, pushRows, chTime, Row } from '../store/rows';
 
 export class RejectionTally {
   private counts = new Map<string, { minute: number; model: string; reason: string; count: number; sample: string }>();
@@ -14,7 +14,13 @@ export class RejectionTally {
   }
 
   drain(out: TableRows): void {
-    const rows: Row[] = [...this.counts.values()].map((c) => ({ minute: chTime(c.minute).slice(0, 19), model: c.model, reason: c.reason, count: c.count, sample: c.sample }));
+    const rows: Row[] = [...this.counts.values()].map((c) => ({
+      minute: chTime(c.minute).slice(0, 19),
+      model: c.model,
+      reason: c.reason,
+      count: c.count,
+      sample: c.sample,
+    }));
     this.counts = new Map();
     pushRows(out, 'rejections', rows);
   }

@@ -12,12 +12,21 @@ import { referencesFromFile } from '../references/from-file';
 import { ReferenceRegistry } from '../references/registry';
 import { resolve } from 'node:path';
 import { DriftWindow, DriftWindowJSON, ReferenceProfile, profileFromWindow } from '../drift';
-import { chTime } from '../analyzers/analyzer';
+import { chTime } from '../store/rows';
 
-async function fromStoredRange(store: Store, refs: ReferenceRegistry, model: string, from: number, to: number): Promise<{ profile: ReferenceProfile; events: number }> {
+async function fromStoredRange(
+  store: Store,
+  refs: ReferenceRegistry,
+  model: string,
+  from: number,
+  to: number,
+): Promise<{ profile: ReferenceProfile; events: number }> {
   await refs.refresh();
   const ref = refs.get(model);
-  if (!ref) throw new UsageError(`baseline: model '${model}' has no stored reference yet, so its window states have no bins to read (build one with --input first)`);
+  if (!ref)
+    throw new UsageError(
+      `baseline: model '${model}' has no stored reference yet, so its window states have no bins to read (build one with --input first)`,
+    );
   const rs = await store.client.query({
     query: `SELECT state, events FROM ${store.database}.drift_state
             WHERE model = {m:String} AND reference_version = {v:UInt32} AND window_start >= {f:DateTime64(3, 'UTC')} AND window_start < {t:DateTime64(3, 'UTC')}`,
@@ -30,7 +39,10 @@ async function fromStoredRange(store: Store, refs: ReferenceRegistry, model: str
     w.merge(DriftWindow.fromJSON(JSON.parse(r.state) as DriftWindowJSON, ref.profile));
     events += Number(r.events);
   }
-  if (events === 0) throw new UsageError(`baseline: no stored window states of model '${model}' (reference v${ref.version}) in [${new Date(from).toISOString()}, ${new Date(to).toISOString()})`);
+  if (events === 0)
+    throw new UsageError(
+      `baseline: no stored window states of model '${model}' (reference v${ref.version}) in [${new Date(from).toISOString()}, ${new Date(to).toISOString()})`,
+    );
   return { profile: profileFromWindow(ref.profile, w), events };
 }
 
@@ -58,14 +70,19 @@ export async function runBaseline(cfg: Config, log: Logger, args: CliArgs): Prom
     } else {
       const file = await referencesFromFile(args.input!, cfg, { model: args.model, modelVersion: args.modelVersion });
       const p = file.profiles.get(args.model);
-      if (!p) throw new UsageError(`baseline: no valid events of model '${args.model}' in ${args.input} (${file.lines} lines, ${file.rejected} rejected)`);
+      if (!p)
+        throw new UsageError(
+          `baseline: no valid events of model '${args.model}' in ${args.input} (${file.lines} lines, ${file.rejected} rejected)`,
+        );
       built = p;
       source = `file ${resolve(args.input!)}${args.modelVersion ? ` model_version=${args.modelVersion}` : ''}`;
     }
     const version = await refs.save(args.model, built.profile, source, built.events, args.version);
     const nf = Object.keys(built.profile.features).length;
     const nv = Object.keys(built.profile.vectors).length;
-    process.stdout.write(`reference for model '${args.model}' stored as version ${version}: ${built.events} events, ${nf} features, ${nv} vectors (${source})\n`);
+    process.stdout.write(
+      `reference for model '${args.model}' stored as version ${version}: ${built.events} events, ${nf} features, ${nv} vectors (${source})\n`,
+    );
   } finally {
     await store.close();
   }

@@ -51,15 +51,26 @@ export async function runCollisions(cfg: Config, args: CliArgs): Promise<number>
   else {
     const lines: string[] = [];
     lines.push(`Largest exact-collision clusters (${r.clusters.length}):`);
-    for (const c of r.clusters) lines.push(`  ${c.model}/${c.vector} ${String(c.fingerprint).slice(0, 12)}…  ${c.distinct_inputs} inputs  ${(c.input_ids as string[]).slice(0, 5).join(', ')}  last ${c.last_seen}${c.label_conflict ? '  LABEL CONFLICT' : ''}`);
+    for (const c of r.clusters)
+      lines.push(
+        `  ${c.model}/${c.vector} ${String(c.fingerprint).slice(0, 12)}…  ${c.distinct_inputs} inputs  ${(c.input_ids as string[]).slice(0, 5).join(', ')}  last ${c.last_seen}${c.label_conflict ? '  LABEL CONFLICT' : ''}`,
+      );
     lines.push(`Newest near pairs (${r.near.length}):`);
-    for (const n of r.near) lines.push(`  ${n.ts}  ${n.model}/${n.vector}  ${n.input_a} ~ ${n.input_b}  cos ${Number(n.similarity).toFixed(6)}`);
+    for (const n of r.near)
+      lines.push(`  ${n.ts}  ${n.model}/${n.vector}  ${n.input_a} ~ ${n.input_b}  cos ${Number(n.similarity).toFixed(6)}`);
     if (r.poisoning.length) lines.push(`Poisoning signals (${r.poisoning.length}):`);
-    for (const n of r.poisoning) lines.push(`  ${n.ts}  ${n.model}/${n.vector}  ${n.input_a} (${n.label_a}) vs ${n.input_b} (${n.label_b}) via ${n.detail}`);
+    for (const n of r.poisoning)
+      lines.push(`  ${n.ts}  ${n.model}/${n.vector}  ${n.input_a} (${n.label_a}) vs ${n.input_b} (${n.label_b}) via ${n.detail}`);
     lines.push('Collision rate per window:');
-    for (const w of r.rates) lines.push(`  ${w.window_start}  ${w.model}/${w.vector}  ${w.collided_inputs}/${w.inputs} = ${(100 * Number(w.collision_rate)).toFixed(2)}%  near ${w.near_pairs}`);
+    for (const w of r.rates)
+      lines.push(
+        `  ${w.window_start}  ${w.model}/${w.vector}  ${w.collided_inputs}/${w.inputs} = ${(100 * Number(w.collision_rate)).toFixed(2)}%  near ${w.near_pairs}`,
+      );
     if (r.lookups.length) lines.push('Embedding tables (evaluated windows):');
-    for (const l of r.lookups) lines.push(`  ${l.window_start}  ${l.model}/${l.table_name}: ${l.distinct_ids} ids, ${l.rows_used} rows of ${l.table_size}, ${l.colliding_rows} shared vs ${l.expected_colliding_rows} expected (z ${l.z_score}); size for the target rate: ${l.suggested_table_size}`);
+    for (const l of r.lookups)
+      lines.push(
+        `  ${l.window_start}  ${l.model}/${l.table_name}: ${l.distinct_ids} ids, ${l.rows_used} rows of ${l.table_size}, ${l.colliding_rows} shared vs ${l.expected_colliding_rows} expected (z ${l.z_score}); size for the target rate: ${l.suggested_table_size}`,
+      );
     process.stdout.write(lines.join('\n') + '\n');
   }
   await store.close();

@@ -25,10 +25,22 @@ export async function runDemo(cfg: Config, log: Logger, args: CliArgs): Promise<
   const app = await buildApp(cfg, quiet);
   const n = args.events;
   const refCount = Math.max(1000, Math.floor(n / 10));
-  const stream = syntheticMessages({ count: n + refCount, seed: args.seed, driftAt: refCount + Math.floor(n / 2), exactCollisionRate: 0.01, nearCollisionRate: 0.005, invalidRate: 0.001 });
+  const stream = syntheticMessages({
+    count: n + refCount,
+    seed: args.seed,
+    driftAt: refCount + Math.floor(n / 2),
+    exactCollisionRate: 0.01,
+    nearCollisionRate: 0.005,
+    invalidRate: 0.001,
+  });
   const builder = new ReferenceBuilder(referenceOptions(cfg.drift));
   for (let i = 0; i < refCount; i++) {
-    const ev = app.pipeline.decoder.decode(stream.next().value as string, undefined, { topic: 'demo:reference', partition: 0, offset: i }, 0);
+    const ev = app.pipeline.decoder.decode(
+      stream.next().value as string,
+      undefined,
+      { topic: 'demo:reference', partition: 0, offset: i },
+      0,
+    );
     if (!isRejection(ev)) observeReference(builder, ev);
   }
   const version = await app.refs.save('ranker', builder.build(), `demo: first ${refCount} synthetic events`, refCount);
@@ -70,13 +82,28 @@ export async function runDemo(cfg: Config, log: Logger, args: CliArgs): Promise<
     await storeSummary(app.store, 'ranker'),
     '',
     `Drift per ${cfg.window.seconds}-second window (${evaluated.length} evaluated; drift planted from event ${Math.floor(n / 2).toLocaleString('en-US')}):`,
-    ...verdicts.map((v) => `  ${v.w}  ${String(v.events).padStart(7)} events  ${v.features_drifted}/${v.features_tested} drifted${Number(v.drifted) ? '  MODEL DRIFTED' : ''}${v.which ? `  (${v.which})` : ''}`),
+    ...verdicts.map(
+      (v) =>
+        `  ${v.w}  ${String(v.events).padStart(7)} events  ${v.features_drifted}/${v.features_tested} drifted${Number(v.drifted) ? '  MODEL DRIFTED' : ''}${v.which ? `  (${v.which})` : ''}`,
+    ),
     '',
     'Collisions:',
-    ...c.rates.slice(0, 3).map((w) => `  ${w.window_start}  ${w.collided_inputs}/${w.inputs} inputs reused another input's vector, ${w.near_pairs} near pairs`),
-    ...c.clusters.slice(0, 3).map((x) => `  cluster ${String(x.fingerprint).slice(0, 12)}…  ${x.distinct_inputs} inputs: ${(x.input_ids as string[]).slice(0, 4).join(', ')}`),
+    ...c.rates
+      .slice(0, 3)
+      .map((w) => `  ${w.window_start}  ${w.collided_inputs}/${w.inputs} inputs reused another input's vector, ${w.near_pairs} near pairs`),
+    ...c.clusters
+      .slice(0, 3)
+      .map(
+        (x) =>
+          `  cluster ${String(x.fingerprint).slice(0, 12)}…  ${x.distinct_inputs} inputs: ${(x.input_ids as string[]).slice(0, 4).join(', ')}`,
+      ),
     ...c.near.slice(0, 3).map((x) => `  near ${x.input_a} ~ ${x.input_b}  cos ${Number(x.similarity).toFixed(6)}`),
-    ...c.lookups.slice(0, 3).map((l) => `  table ${l.table_name} (${l.table_size} rows): ${l.distinct_ids} ids share ${l.colliding_rows} rows; uniform hashing would share ${l.expected_colliding_rows} (z ${l.z_score}) → suggested size ${l.suggested_table_size}`),
+    ...c.lookups
+      .slice(0, 3)
+      .map(
+        (l) =>
+          `  table ${l.table_name} (${l.table_size} rows): ${l.distinct_ids} ids share ${l.colliding_rows} rows; uniform hashing would share ${l.expected_colliding_rows} (z ${l.z_score}) → suggested size ${l.suggested_table_size}`,
+      ),
     '',
     'Next: `featurewatch drift`, `featurewatch collisions`, or point `featurewatch run` at Kafka (README).',
   ];

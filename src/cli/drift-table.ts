@@ -1,16 +1,30 @@
 /** Drift results as a terminal table (replay and `featurewatch drift`). */
 import { FeatureDriftResult, ModelDriftVerdict } from '../drift';
 
-const f = (x: number | null | undefined, d = 4) => (x === null || x === undefined ? '-' : Math.abs(x) < 1e-4 && x !== 0 ? x.toExponential(2) : x.toFixed(d));
+const f = (x: number | null | undefined, d = 4) =>
+  x === null || x === undefined ? '-' : Math.abs(x) < 1e-4 && x !== 0 ? x.toExponential(2) : x.toFixed(d);
 
 export function driftTable(rows: Partial<FeatureDriftResult>[], models: Partial<ModelDriftVerdict>[] = []): string {
   const cols = ['model', 'feature', 'n_ref', 'n_cur', 'psi', 'ks_d', 'ks_p', 'js', 'p_adj', 'drifted'];
-  const cells = rows.map((r) => [r.model ?? '', r.feature ?? '', String(r.n_ref ?? ''), String(r.n_cur ?? ''), f(r.psi), f(r.ks_d), f(r.ks_p), f(r.js), f(r.p_adjusted), r.drifted ? 'DRIFT' : '']);
+  const cells = rows.map((r) => [
+    r.model ?? '',
+    r.feature ?? '',
+    String(r.n_ref ?? ''),
+    String(r.n_cur ?? ''),
+    f(r.psi),
+    f(r.ks_d),
+    f(r.ks_p),
+    f(r.js),
+    f(r.p_adjusted),
+    r.drifted ? 'DRIFT' : '',
+  ]);
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
   const line = (v: string[]) => v.map((x, i) => x.padEnd(widths[i])).join('  ');
   const out = [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
   for (const m of models) {
-    out.push(`model ${m.model}: ${m.features_drifted}/${m.features_tested} features drifted (share ${f(m.share_drifted ?? null, 2)}, ${m.correction} at alpha ${m.alpha}) → ${m.drifted ? 'DRIFTED' : 'ok'}`);
+    out.push(
+      `model ${m.model}: ${m.features_drifted}/${m.features_tested} features drifted (share ${f(m.share_drifted ?? null, 2)}, ${m.correction} at alpha ${m.alpha}) → ${m.drifted ? 'DRIFTED' : 'ok'}`,
+    );
   }
   return out.join('\n');
 }

@@ -10,19 +10,41 @@ export async function runDrift(cfg: Config, args: CliArgs): Promise<number> {
   await migrate(store);
   const db = store.database;
   const where = args.model ? 'WHERE model = {m:String}' : '';
-  const latest = await queryRows<{ model: string; ws: string }>(store, `SELECT model, max(window_start) AS ws FROM ${db}.drift_verdicts FINAL ${where} GROUP BY model`, { m: args.model ?? '' });
+  const latest = await queryRows<{ model: string; ws: string }>(
+    store,
+    `SELECT model, max(window_start) AS ws FROM ${db}.drift_verdicts FINAL ${where} GROUP BY model`,
+    { m: args.model ?? '' },
+  );
   const features: Record<string, unknown>[] = [];
   const models: Record<string, unknown>[] = [];
   for (const l of latest) {
     const p = { m: l.model, ws: l.ws };
-    features.push(...(await queryRows(store, `SELECT * EXCEPT (evaluated_at) FROM ${db}.drift_results FINAL WHERE model = {m:String} AND window_start = {ws:DateTime64(3, 'UTC')} ORDER BY feature`, p)));
-    models.push(...(await queryRows(store, `SELECT * EXCEPT (evaluated_at) FROM ${db}.drift_verdicts FINAL WHERE model = {m:String} AND window_start = {ws:DateTime64(3, 'UTC')}`, p)));
+    features.push(
+      ...(await queryRows(
+        store,
+        `SELECT * EXCEPT (evaluated_at) FROM ${db}.drift_results FINAL WHERE model = {m:String} AND window_start = {ws:DateTime64(3, 'UTC')} ORDER BY feature`,
+        p,
+      )),
+    );
+    models.push(
+      ...(await queryRows(
+        store,
+        `SELECT * EXCEPT (evaluated_at) FROM ${db}.drift_verdicts FINAL WHERE model = {m:String} AND window_start = {ws:DateTime64(3, 'UTC')}`,
+        p,
+      )),
+    );
   }
   if (args.json) process.stdout.write(JSON.stringify({ drift: features, models }, null, 2) + '\n');
   else if (!latest.length) process.stdout.write('no evaluated windows yet\n');
   else {
-    for (const m of models) process.stdout.write(`window ${m.window_start} (${m.window_seconds}s), reference v${m.reference_version}, ${m.events} events\n`);
-    process.stdout.write(driftTable(features.map((r) => ({ ...r, drifted: r.drifted === 1 })), models.map((m) => ({ ...m, drifted: m.drifted === 1 }))) + '\n');
+    for (const m of models)
+      process.stdout.write(`window ${m.window_start} (${m.window_seconds}s), reference v${m.reference_version}, ${m.events} events\n`);
+    process.stdout.write(
+      driftTable(
+        features.map((r) => ({ ...r, drifted: r.drifted === 1 })),
+        models.map((m) => ({ ...m, drifted: m.drifted === 1 })),
+      ) + '\n',
+    );
   }
   await store.close();
   return 0;

@@ -3,7 +3,10 @@ export class Progress {
   private last = 0;
   private readonly t0 = Date.now();
   private readonly enabled: boolean;
-  constructor(private readonly label: string, private readonly total?: number) {
+  constructor(
+    private readonly label: string,
+    private readonly total?: number,
+  ) {
     this.enabled = !!process.stderr.isTTY || process.env.FW_PROGRESS === '1';
   }
 
@@ -14,7 +17,9 @@ export class Progress {
     this.last = now;
     const rate = done / Math.max(0.001, (now - this.t0) / 1000);
     const pct = this.total ? ` ${((100 * done) / this.total).toFixed(1)}%` : '';
-    process.stderr.write(`\r${this.label}: ${done.toLocaleString('en-US')}${this.total ? `/${this.total.toLocaleString('en-US')}` : ''}${pct}  ${Math.round(rate).toLocaleString('en-US')}/s   `);
+    process.stderr.write(
+      `\r${this.label}: ${done.toLocaleString('en-US')}${this.total ? `/${this.total.toLocaleString('en-US')}` : ''}${pct}  ${Math.round(rate).toLocaleString('en-US')}/s   `,
+    );
   }
 
   done(n: number): void {

@@ -2,11 +2,10 @@
  * The `replay --json` report (DESIGN.md "Output"): whole-input (or per --window) drift against the
  * reference file, computed with the same DriftWindow code the daemon uses.
  */
-import { FeatureEvent } from '../core/event';
+import { FeatureEvent, PREDICTION_FEATURE } from '../core/event';
 import { Config } from '../config/schema';
 import { DriftWindow, evaluateWindow, FeatureDriftResult, VectorDriftResult, ModelDriftVerdict } from '../drift';
 import { ReferenceRegistry } from '../references/registry';
-import { PREDICTION_FEATURE } from '../analyzers/quality';
 import { evaluateOptions } from '../evaluation/drift-evaluator';
 
 export interface ReplayDrift {
@@ -17,7 +16,11 @@ export interface ReplayDrift {
 
 export class ReplayDriftReport {
   private readonly windows = new Map<string, { ws: number; model: string; w: DriftWindow }>();
-  constructor(private readonly cfg: Config, private readonly refs: ReferenceRegistry, private readonly windowSeconds: number) {}
+  constructor(
+    private readonly cfg: Config,
+    private readonly refs: ReferenceRegistry,
+    private readonly windowSeconds: number,
+  ) {}
 
   observe(ev: FeatureEvent, windowStart: number): void {
     const ref = this.refs.get(ev.model);

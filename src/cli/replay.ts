@@ -42,7 +42,9 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   for (const v of (await app.metrics.rejected.get()).values) rejected[String(v.labels.reason)] = v.value;
   const events = (await app.metrics.eventsAccepted.get()).values.reduce((s, v) => s + v.value, 0);
   const drift = report?.build() ?? { drift: [], drift_vectors: [], drift_models: [] };
-  const coll = detector ? collisionReport(detector, detected) : { collisions: { exact: [], near: [], poisoning: [], unstable: [], degenerate: [] }, lookups: [] };
+  const coll = detector
+    ? collisionReport(detector, detected)
+    : { collisions: { exact: [], near: [], poisoning: [], unstable: [], degenerate: [] }, lookups: [] };
   const out = {
     report_version: REPORT_VERSION,
     featurewatch_version: VERSION,

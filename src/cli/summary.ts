@@ -21,7 +21,10 @@ export async function storeSummary(store: Store, model?: string): Promise<string
      FROM ${db}.feature_stats_merged ${where} GROUP BY model, feature ORDER BY model, feature LIMIT 40`,
     params,
   );
-  const rej = await queryRows<Record<string, number | string>>(store, `SELECT reason, sum(count) AS n FROM ${db}.rejections GROUP BY reason ORDER BY n DESC`);
+  const rej = await queryRows<Record<string, number | string>>(
+    store,
+    `SELECT reason, sum(count) AS n FROM ${db}.rejections GROUP BY reason ORDER BY n DESC`,
+  );
   const vecs = await queryRows<Record<string, number | string>>(
     store,
     `SELECT model, vector, sum(vectors) AS n, max(dimension) AS dim, sum(mean_norm * vectors) / sum(vectors) AS norm_mean, sum(zero_vectors) AS zero FROM ${db}.vector_stats_merged ${where} GROUP BY model, vector`,
@@ -29,10 +32,24 @@ export async function storeSummary(store: Store, model?: string): Promise<string
   );
   const out: string[] = [];
   out.push('Features (all windows):');
-  out.push(table(feats.map((r) => ({ ...r, missing_rate: fmt(Number(r.missing_rate)), ...(r.mean_all === null ? { mean: '-', min: '-', max: '-' } : { mean: fmt(r.mean_all), min: fmt(r.min_all), max: fmt(r.max_all) }) })), ['model', 'feature', 'n', 'windows', 'missing_rate', 'mean', 'min', 'max']));
+  out.push(
+    table(
+      feats.map((r) => ({
+        ...r,
+        missing_rate: fmt(Number(r.missing_rate)),
+        ...(r.mean_all === null ? { mean: '-', min: '-', max: '-' } : { mean: fmt(r.mean_all), min: fmt(r.min_all), max: fmt(r.max_all) }),
+      })),
+      ['model', 'feature', 'n', 'windows', 'missing_rate', 'mean', 'min', 'max'],
+    ),
+  );
   if (vecs.length) {
     out.push('', 'Vectors:');
-    out.push(table(vecs.map((r) => ({ ...r, norm_mean: fmt(r.norm_mean) })), ['model', 'vector', 'n', 'dim', 'norm_mean', 'zero']));
+    out.push(
+      table(
+        vecs.map((r) => ({ ...r, norm_mean: fmt(r.norm_mean) })),
+        ['model', 'vector', 'n', 'dim', 'norm_mean', 'zero'],
+      ),
+    );
   }
   out.push('', rej.length ? 'Rejected inputs by reason:' : 'Rejected inputs: none');
   if (rej.length) out.push(table(rej, ['reason', 'n']));

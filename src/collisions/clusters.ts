@@ -106,7 +106,10 @@ export class ClusterStore {
   get(model: string, vector: string, fp: string): Cluster | undefined {
     const k = ClusterStore.key(model, vector, fp);
     const c = this.map.get(k);
-    if (c) { this.map.delete(k); this.map.set(k, c); } // LRU order = Map insertion order
+    if (c) {
+      this.map.delete(k);
+      this.map.set(k, c);
+    } // LRU order = Map insertion order
     return c;
   }
 
@@ -138,7 +141,8 @@ export class ClusterStore {
     if (tsMs < c.firstSeenMs) c.firstSeenMs = tsMs;
     this.dirty.add(c);
     if (c.members.has(id)) return 'known';
-    if (modelVersion !== '' && c.modelVersions.length < MAX_VERSIONS && !c.modelVersions.includes(modelVersion)) c.modelVersions.push(modelVersion);
+    if (modelVersion !== '' && c.modelVersions.length < MAX_VERSIONS && !c.modelVersions.includes(modelVersion))
+      c.modelVersions.push(modelVersion);
     if (label !== '' && c.labels.length < MAX_LABELS && !c.labels.includes(label)) c.labels.push(label);
     if (c.members.size + (c.unnamedFirst ? 1 : 0) < this.exactMembers) {
       c.members.set(id, label);
@@ -169,7 +173,9 @@ export class ClusterStore {
   }
 
   top(n: number): Cluster[] {
-    return [...this.map.values()].sort((a, b) => this.distinctInputs(b) - this.distinctInputs(a) || a.firstSeenMs - b.firstSeenMs).slice(0, n);
+    return [...this.map.values()]
+      .sort((a, b) => this.distinctInputs(b) - this.distinctInputs(a) || a.firstSeenMs - b.firstSeenMs)
+      .slice(0, n);
   }
 
   all(): IterableIterator<Cluster> {
@@ -178,7 +184,10 @@ export class ClusterStore {
 
   toRow(c: Cluster): ClusterRow {
     const sample: string[] = [];
-    for (const id of c.members.keys()) { if (sample.length >= this.sampleSize) break; sample.push(id); }
+    for (const id of c.members.keys()) {
+      if (sample.length >= this.sampleSize) break;
+      sample.push(id);
+    }
     return {
       model: c.model,
       vector: c.vector,

@@ -87,13 +87,27 @@ export interface CollisionDetectorOptions {
   degenerateEventsPerWindow?: number;
 }
 
-interface Base { model: string; vector: string; modelVersion: string; ts: number }
+interface Base {
+  model: string;
+  vector: string;
+  modelVersion: string;
+  ts: number;
+}
 export type DetectorEvent =
   | (Base & { type: 'exact'; fingerprint: string; inputId: string; otherInputId: string | null; distinctInputs: number; label: string })
   | (Base & { type: 'near'; inputA: string; inputB: string; similarity: number; labelA: string; labelB: string; fingerprint: string })
   | (Base & { type: 'unstable'; inputId: string; previousFingerprint: string; fingerprint: string })
   | (Base & { type: 'degenerate'; inputId: string; kind: 'zero' | 'constant' })
-  | (Base & { type: 'poisoning'; via: 'exact' | 'near'; inputA: string; labelA: string; inputB: string; labelB: string; similarity: number; fingerprint: string })
+  | (Base & {
+      type: 'poisoning';
+      via: 'exact' | 'near';
+      inputA: string;
+      labelA: string;
+      inputB: string;
+      labelB: string;
+      similarity: number;
+      fingerprint: string;
+    })
   | (Base & { type: 'sighting'; inputId: string; fingerprint: string; label: string });
 
 /** Row for `collision_events` (append-only; idempotent on (kind, model, vector, input_a, input_b)). */
@@ -144,7 +158,15 @@ export interface DetectorHealth {
   exact: ExactIndexStats;
   inputTable: { slots: number; evictions: number; bytes: number };
   clusters: { size: number; evictions: number };
-  near: { model: string; vector: string; size: number; windowSize: number; bytes: number; recall: RecallEstimate; candidatesVerified: number }[];
+  near: {
+    model: string;
+    vector: string;
+    size: number;
+    windowSize: number;
+    bytes: number;
+    recall: RecallEstimate;
+    candidatesVerified: number;
+  }[];
   nearKeysDropped: number;
 }
 
@@ -160,19 +182,38 @@ interface KeyState {
 }
 
 /** Per (model, vector) counters; windowStats() reports them per window, counters() since start. */
-export interface DetectorCounters { inputs: number; collided: number; newClusters: number; near: number; redeliveries: number; unstable: number; degenerate: number; poisoning: number }
+export interface DetectorCounters {
+  inputs: number;
+  collided: number;
+  newClusters: number;
+  near: number;
+  redeliveries: number;
+  unstable: number;
+  degenerate: number;
+  poisoning: number;
+}
 
 /** Built only when an event is emitted (most vectors emit nothing). */
 const base = (e: FeatureEvent, vector: string): Base => ({ model: e.model, vector, modelVersion: e.modelVersion, ts: e.ts });
 
-const newWindow = (): DetectorCounters => ({ inputs: 0, collided: 0, newClusters: 0, near: 0, redeliveries: 0, unstable: 0, degenerate: 0, poisoning: 0 });
+const newWindow = (): DetectorCounters => ({
+  inputs: 0,
+  collided: 0,
+  newClusters: 0,
+  near: 0,
+  redeliveries: 0,
+  unstable: 0,
+  degenerate: 0,
+  poisoning: 0,
+});
 
 export class CollisionDetector {
   readonly exact: ExactIndex;
   readonly inputs: InputTable;
   readonly clusterStore: ClusterStore;
   readonly lookupTracker: LookupTracker | null;
-  private readonly nearOpts: (NearOptions & { windowSize: number; maxKeys: number; maxPairs: number; recallSampleEvery: number; maxBytes: number }) | null;
+  private readonly nearOpts:
+    (NearOptions & { windowSize: number; maxKeys: number; maxPairs: number; recallSampleEvery: number; maxBytes: number }) | null;
   private nearBytes = 0;
   private readonly keys = new Map<string, Map<string, KeyState>>();
   private readonly fp = new Uint32Array(4);
@@ -188,18 +229,25 @@ export class CollisionDetector {
   constructor(opts: CollisionDetectorOptions = {}) {
     this.exact = new ExactIndex({ capacity: opts.exactCapacity ?? 1 << 20, ttlSec: opts.exactTtlSec ?? 0 });
     this.inputs = new InputTable({ capacity: opts.inputCapacity ?? 1 << 18, ttlSec: opts.inputTtlSec ?? 0 });
-    this.clusterStore = new ClusterStore({ maxClusters: opts.maxClusters, exactMembers: opts.clusterExactMembers, sampleSize: opts.clusterSampleSize });
+    this.clusterStore = new ClusterStore({
+      maxClusters: opts.maxClusters,
+      exactMembers: opts.clusterExactMembers,
+      sampleSize: opts.clusterSampleSize,
+    });
     this.lookupTracker = opts.lookups === false ? null : new LookupTracker(opts.lookups ?? {});
     const n = opts.near;
     // threshold, tables, bits, pool, maxL2, maxAgeSec: NearIndex defaults unless given
-    this.nearOpts = n === false ? null : {
-      ...n,
-      windowSize: n?.windowSize ?? 65_536,
-      maxBytes: n?.maxBytes ?? 512 * 2 ** 20,
-      recallSampleEvery: n?.recallSampleEvery ?? 1000,
-      maxKeys: n?.maxKeys ?? 16,
-      maxPairs: n?.maxPairs ?? 10_000,
-    };
+    this.nearOpts =
+      n === false
+        ? null
+        : {
+            ...n,
+            windowSize: n?.windowSize ?? 65_536,
+            maxBytes: n?.maxBytes ?? 512 * 2 ** 20,
+            recallSampleEvery: n?.recallSampleEvery ?? 1000,
+            maxKeys: n?.maxKeys ?? 16,
+            maxPairs: n?.maxPairs ?? 10_000,
+          };
     this.sightings = opts.sightings ?? false;
     this.degenerateCap = opts.degenerateEventsPerWindow ?? 100;
   }
@@ -208,7 +256,10 @@ export class CollisionDetector {
     const last = this.lastKs; // most streams carry one model and one or two vector names
     if (last !== null && last.model === model && last.vector === vector) return last;
     let byVec = this.keys.get(model);
-    if (!byVec) { byVec = new Map(); this.keys.set(model, byVec); }
+    if (!byVec) {
+      byVec = new Map();
+      this.keys.set(model, byVec);
+    }
     let ks = byVec.get(vector);
     if (!ks) {
       ks = { model, vector, seed: keySeed(model, vector), near: null, nearFailed: false, w: newWindow(), drained: newWindow() };
@@ -220,18 +271,36 @@ export class CollisionDetector {
 
   private nearFor(ks: KeyState, dim: number): NearIndex | null {
     if (ks.near || ks.nearFailed || !this.nearOpts) return ks.near;
-    if (this.nearKeys >= this.nearOpts.maxKeys) { ks.nearFailed = true; this.nearKeysDropped++; return null; }
+    if (this.nearKeys >= this.nearOpts.maxKeys) {
+      ks.nearFailed = true;
+      this.nearKeysDropped++;
+      return null;
+    }
     this.nearKeys++;
     const o = this.nearOpts;
-    const spec = { dim, maxAgeSec: o.maxAgeSec, threshold: o.threshold, maxL2: o.maxL2, tables: o.tables, bitsPerTable: o.bitsPerTable, pool: o.pool };
+    const spec = {
+      dim,
+      maxAgeSec: o.maxAgeSec,
+      threshold: o.threshold,
+      maxL2: o.maxL2,
+      tables: o.tables,
+      bitsPerTable: o.bitsPerTable,
+      pool: o.pool,
+    };
     const budget = o.maxBytes - this.nearBytes;
     let windowSize = o.windowSize;
-    for (let i = 0; i < 20 && windowSize > 0; i++) { // shrink until the exact estimate fits the budget
+    for (let i = 0; i < 20 && windowSize > 0; i++) {
+      // shrink until the exact estimate fits the budget
       const est = NearIndex.estimateBytes({ ...spec, windowSize });
       if (est <= budget) break;
       windowSize = Math.floor(windowSize * Math.min(0.99, budget / est));
     }
-    if (windowSize < Math.min(1024, o.windowSize)) { ks.nearFailed = true; this.nearKeys--; this.nearKeysDropped++; return null; }
+    if (windowSize < Math.min(1024, o.windowSize)) {
+      ks.nearFailed = true;
+      this.nearKeys--;
+      this.nearKeysDropped++;
+      return null;
+    }
     ks.near = new NearIndex({ ...spec, windowSize, recallSampleEvery: o.recallSampleEvery, seed: ks.seed });
     this.nearBytes += ks.near.bytes;
     return ks.near;
@@ -248,7 +317,8 @@ export class CollisionDetector {
       const deg = isDegenerate(v);
       fingerprint(v, fp, ks.seed);
       const ih = hashString64(e.inputId, this.idHash, ks.seed);
-      const hLo = ih[0], hHi = ih[1];
+      const hLo = ih[0],
+        hHi = ih[1];
       const io = this.inputs.observe(hLo, hHi, e.inputId, label, fp, 0, tsSec);
       if (io === INPUT_SAME) {
         w.redeliveries++;
@@ -257,14 +327,23 @@ export class CollisionDetector {
       }
       if (io === INPUT_CHANGED) {
         w.unstable++;
-        out.push({ ...base(e, vector), type: 'unstable', inputId: e.inputId, previousFingerprint: fingerprintHex(this.inputs.prevFp), fingerprint: fingerprintHex(fp) });
+        out.push({
+          ...base(e, vector),
+          type: 'unstable',
+          inputId: e.inputId,
+          previousFingerprint: fingerprintHex(this.inputs.prevFp),
+          fingerprint: fingerprintHex(fp),
+        });
       }
       if (deg) {
         w.degenerate++;
         if (w.degenerate <= this.degenerateCap) out.push({ ...base(e, vector), type: 'degenerate', inputId: e.inputId, kind: deg });
       }
       const xo = this.exact.observe(fp, 0, hLo, tsSec);
-      if (xo === EXACT_SAME_FIRST) { w.redeliveries++; continue; }
+      if (xo === EXACT_SAME_FIRST) {
+        w.redeliveries++;
+        continue;
+      }
       w.inputs++;
       if (xo === EXACT_NEW) {
         if (this.sightings) out.push({ ...base(e, vector), type: 'sighting', inputId: e.inputId, fingerprint: fingerprintHex(fp), label });
@@ -290,18 +369,37 @@ export class CollisionDetector {
         }
       }
       const r = this.clusterStore.addMember(c, e.inputId, label, e.modelVersion, e.ts);
-      if (r === 'known') { w.redeliveries++; w.inputs--; continue; }
+      if (r === 'known') {
+        w.redeliveries++;
+        w.inputs--;
+        continue;
+      }
       w.collided++;
       if (r === 'untracked') continue;
       if (firstId === null) firstId = c.members.keys().next().value ?? null;
       out.push({
-        ...base(e, vector), type: 'exact', fingerprint: fpHex, inputId: e.inputId, otherInputId: firstId === e.inputId ? null : firstId,
-        distinctInputs: this.clusterStore.distinctInputs(c), label,
+        ...base(e, vector),
+        type: 'exact',
+        fingerprint: fpHex,
+        inputId: e.inputId,
+        otherInputId: firstId === e.inputId ? null : firstId,
+        distinctInputs: this.clusterStore.distinctInputs(c),
+        label,
       });
       const other = this.clusterStore.otherLabel(c, label);
       if (other) {
         w.poisoning++;
-        out.push({ ...base(e, vector), type: 'poisoning', via: 'exact', inputA: other.id, labelA: other.label, inputB: e.inputId, labelB: label, similarity: 1, fingerprint: fpHex });
+        out.push({
+          ...base(e, vector),
+          type: 'poisoning',
+          via: 'exact',
+          inputA: other.id,
+          labelA: other.label,
+          inputB: e.inputId,
+          labelB: label,
+          similarity: 1,
+          fingerprint: fpHex,
+        });
       }
     }
     if (e.lookups && this.lookupTracker) this.lookupTracker.observe(e.model, e.lookups);
@@ -316,21 +414,60 @@ export class CollisionDetector {
     idx.add(v, e.inputId, label, this.fp, 0, tsSec, m);
     if (m.length === 0) return;
     const fpHex = fingerprintHex(this.fp);
-    if (m.length > 1) { // one pair per other input (it may have several vectors in the window): keep the closest
+    if (m.length > 1) {
+      // one pair per other input (it may have several vectors in the window): keep the closest
       m.sort((a, b) => b.similarity - a.similarity);
       const seen = new Set<string>();
       let k = 0;
-      for (const x of m) if (!seen.has(x.otherId)) { seen.add(x.otherId); m[k++] = x; }
+      for (const x of m)
+        if (!seen.has(x.otherId)) {
+          seen.add(x.otherId);
+          m[k++] = x;
+        }
       m.length = k;
     }
     for (const x of m) {
       ks.w.near++;
       const otherLabel = x.otherLabel ?? '';
-      out.push({ model: e.model, vector: ks.vector, modelVersion: e.modelVersion, ts: e.ts, type: 'near', inputA: x.otherId, inputB: e.inputId, similarity: x.similarity, labelA: otherLabel, labelB: label, fingerprint: fpHex });
-      this.pairs.push({ model: e.model, vector: ks.vector, input_a: x.otherId, input_b: e.inputId, similarity: x.similarity, label_a: otherLabel, label_b: label, ts_ms: e.ts });
+      out.push({
+        model: e.model,
+        vector: ks.vector,
+        modelVersion: e.modelVersion,
+        ts: e.ts,
+        type: 'near',
+        inputA: x.otherId,
+        inputB: e.inputId,
+        similarity: x.similarity,
+        labelA: otherLabel,
+        labelB: label,
+        fingerprint: fpHex,
+      });
+      this.pairs.push({
+        model: e.model,
+        vector: ks.vector,
+        input_a: x.otherId,
+        input_b: e.inputId,
+        similarity: x.similarity,
+        label_a: otherLabel,
+        label_b: label,
+        ts_ms: e.ts,
+      });
       if (label !== '' && otherLabel !== '' && label !== otherLabel) {
         ks.w.poisoning++;
-        out.push({ model: e.model, vector: ks.vector, modelVersion: e.modelVersion, ts: e.ts, type: 'poisoning', via: 'near', inputA: x.otherId, labelA: otherLabel, inputB: e.inputId, labelB: label, similarity: x.similarity, fingerprint: fpHex });
+        out.push({
+          model: e.model,
+          vector: ks.vector,
+          modelVersion: e.modelVersion,
+          ts: e.ts,
+          type: 'poisoning',
+          via: 'near',
+          inputA: x.otherId,
+          labelA: otherLabel,
+          inputB: e.inputId,
+          labelB: label,
+          similarity: x.similarity,
+          fingerprint: fpHex,
+        });
       }
     }
     const max = this.nearOpts?.maxPairs ?? 0;
@@ -343,9 +480,18 @@ export class CollisionDetector {
       for (const ks of byVec.values()) {
         const w = ks.w;
         rows.push({
-          window_start_ms: windowStartMs, model: ks.model, vector: ks.vector, inputs: w.inputs, collided_inputs: w.collided,
-          collision_rate: w.inputs > 0 ? w.collided / w.inputs : 0, new_clusters: w.newClusters, near_pairs: w.near,
-          redeliveries: w.redeliveries, unstable: w.unstable, degenerate: w.degenerate, poisoning: w.poisoning,
+          window_start_ms: windowStartMs,
+          model: ks.model,
+          vector: ks.vector,
+          inputs: w.inputs,
+          collided_inputs: w.collided,
+          collision_rate: w.inputs > 0 ? w.collided / w.inputs : 0,
+          new_clusters: w.newClusters,
+          near_pairs: w.near,
+          redeliveries: w.redeliveries,
+          unstable: w.unstable,
+          degenerate: w.degenerate,
+          poisoning: w.poisoning,
         });
       }
     }
@@ -388,7 +534,16 @@ export class CollisionDetector {
     const near: DetectorHealth['near'] = [];
     for (const byVec of this.keys.values()) {
       for (const ks of byVec.values()) {
-        if (ks.near) near.push({ model: ks.model, vector: ks.vector, size: ks.near.size, windowSize: ks.near.windowSize, bytes: ks.near.bytes, recall: ks.near.recall(), candidatesVerified: ks.near.candidatesVerified });
+        if (ks.near)
+          near.push({
+            model: ks.model,
+            vector: ks.vector,
+            size: ks.near.size,
+            windowSize: ks.near.windowSize,
+            bytes: ks.near.bytes,
+            recall: ks.near.recall(),
+            candidatesVerified: ks.near.candidatesVerified,
+          });
       }
     }
     return {
@@ -402,18 +557,51 @@ export class CollisionDetector {
 
   toRow(ev: DetectorEvent): CollisionEventRow {
     const row: CollisionEventRow = {
-      kind: ev.type, ts_ms: ev.ts, model: ev.model, vector: ev.vector, model_version: ev.modelVersion, fingerprint: '',
-      input_a: '', input_b: '', similarity: 0, label_a: '', label_b: '', distinct_inputs: 0, detail: '',
+      kind: ev.type,
+      ts_ms: ev.ts,
+      model: ev.model,
+      vector: ev.vector,
+      model_version: ev.modelVersion,
+      fingerprint: '',
+      input_a: '',
+      input_b: '',
+      similarity: 0,
+      label_a: '',
+      label_b: '',
+      distinct_inputs: 0,
+      detail: '',
     };
     switch (ev.type) {
       case 'exact':
-        Object.assign(row, { fingerprint: ev.fingerprint, input_a: ev.otherInputId ?? '', input_b: ev.inputId, similarity: 1, label_b: ev.label, distinct_inputs: ev.distinctInputs });
+        Object.assign(row, {
+          fingerprint: ev.fingerprint,
+          input_a: ev.otherInputId ?? '',
+          input_b: ev.inputId,
+          similarity: 1,
+          label_b: ev.label,
+          distinct_inputs: ev.distinctInputs,
+        });
         break;
       case 'near':
-        Object.assign(row, { fingerprint: ev.fingerprint, input_a: ev.inputA, input_b: ev.inputB, similarity: ev.similarity, label_a: ev.labelA, label_b: ev.labelB });
+        Object.assign(row, {
+          fingerprint: ev.fingerprint,
+          input_a: ev.inputA,
+          input_b: ev.inputB,
+          similarity: ev.similarity,
+          label_a: ev.labelA,
+          label_b: ev.labelB,
+        });
         break;
       case 'poisoning':
-        Object.assign(row, { fingerprint: ev.fingerprint, input_a: ev.inputA, input_b: ev.inputB, similarity: ev.similarity, label_a: ev.labelA, label_b: ev.labelB, detail: ev.via });
+        Object.assign(row, {
+          fingerprint: ev.fingerprint,
+          input_a: ev.inputA,
+          input_b: ev.inputB,
+          similarity: ev.similarity,
+          label_a: ev.labelA,
+          label_b: ev.labelB,
+          detail: ev.via,
+        });
         break;
       case 'unstable':
         Object.assign(row, { fingerprint: ev.fingerprint, input_b: ev.inputId, detail: ev.previousFingerprint });
@@ -428,4 +616,3 @@ export class CollisionDetector {
     return row;
   }
 }
-

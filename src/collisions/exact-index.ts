@@ -105,7 +105,7 @@ export class ExactIndex {
 
   private home(w0: number): number {
     // Multiply-shift range reduction: uniform over any slot count, no modulo bias worth noting.
-    return Math.floor((w0 >>> 0) * this.slots / 4294967296);
+    return Math.floor(((w0 >>> 0) * this.slots) / 4294967296);
   }
 
   private expired(seenPlus1: number): boolean {
@@ -115,41 +115,67 @@ export class ExactIndex {
   observe(fp: Uint32Array, fpOff: number, idHash: number, tsSec: number): ExactOutcome {
     if (tsSec > this.now) this.now = tsSec;
     const t = this.t;
-    const f0 = fp[fpOff], f1 = fp[fpOff + 1], f2 = fp[fpOff + 2], f3 = fp[fpOff + 3];
+    const f0 = fp[fpOff],
+      f1 = fp[fpOff + 1],
+      f2 = fp[fpOff + 2],
+      f3 = fp[fpOff + 3];
     const seenVal = (tsSec >>> 0) + 1;
     let s = this.home(f0);
-    let reuse = -1, empty = -1, victim = -1, victimSeen = Infinity;
+    let reuse = -1,
+      empty = -1,
+      victim = -1,
+      victimSeen = Infinity;
     let p = 0;
     for (; p < this.probeWindow; p++) {
       const b = s * STRIDE;
       const seen = t[b + 5];
-      if (seen === 0) { empty = s; p++; break; }
+      if (seen === 0) {
+        empty = s;
+        p++;
+        break;
+      }
       if (t[b] === f0 && t[b + 1] === f1 && t[b + 2] === f2 && t[b + 3] === f3) {
         this.recordProbe(p + 1);
         this.lastSlot = s;
         if (this.expired(seen)) {
           this.expirations++;
           this.inserts++;
-          t[b + 4] = idHash; t[b + 5] = seenVal;
+          t[b + 4] = idHash;
+          t[b + 5] = seenVal;
           this.lastFirstIdHash = idHash >>> 0;
           return EXACT_NEW;
         }
         this.hits++;
         if (seenVal > seen) t[b + 5] = seenVal;
         this.lastFirstIdHash = t[b + 4];
-        return t[b + 4] === (idHash >>> 0) ? EXACT_SAME_FIRST : EXACT_OTHER;
+        return t[b + 4] === idHash >>> 0 ? EXACT_SAME_FIRST : EXACT_OTHER;
       }
       if (reuse < 0 && this.expired(seen)) reuse = s;
-      if (seen < victimSeen) { victimSeen = seen; victim = s; }
+      if (seen < victimSeen) {
+        victimSeen = seen;
+        victim = s;
+      }
       if (++s === this.slots) s = 0;
     }
     this.recordProbe(p);
     let at: number;
-    if (reuse >= 0) { at = reuse; this.expirations++; }
-    else if (empty >= 0) { at = empty; this.occupied++; }
-    else { at = victim; this.evictions++; }
+    if (reuse >= 0) {
+      at = reuse;
+      this.expirations++;
+    } else if (empty >= 0) {
+      at = empty;
+      this.occupied++;
+    } else {
+      at = victim;
+      this.evictions++;
+    }
     const b = at * STRIDE;
-    t[b] = f0; t[b + 1] = f1; t[b + 2] = f2; t[b + 3] = f3; t[b + 4] = idHash; t[b + 5] = seenVal;
+    t[b] = f0;
+    t[b + 1] = f1;
+    t[b + 2] = f2;
+    t[b + 3] = f3;
+    t[b + 4] = idHash;
+    t[b + 5] = seenVal;
     this.inserts++;
     this.lastSlot = at;
     this.lastFirstIdHash = idHash >>> 0;

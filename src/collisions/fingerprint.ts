@@ -65,39 +65,82 @@ export function fingerprintWords(words: Uint32Array, out: Uint32Array, seed = 0,
     let k3 = canon(words[i + 2]);
     let k4 = canon(words[i + 3]);
 
-    k1 = Math.imul(k1, C1); k1 = (k1 << 15) | (k1 >>> 17); k1 = Math.imul(k1, C2); h1 ^= k1;
-    h1 = (h1 << 19) | (h1 >>> 13); h1 = (h1 + h2) | 0; h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
+    k1 = Math.imul(k1, C1);
+    k1 = (k1 << 15) | (k1 >>> 17);
+    k1 = Math.imul(k1, C2);
+    h1 ^= k1;
+    h1 = (h1 << 19) | (h1 >>> 13);
+    h1 = (h1 + h2) | 0;
+    h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
 
-    k2 = Math.imul(k2, C2); k2 = (k2 << 16) | (k2 >>> 16); k2 = Math.imul(k2, C3); h2 ^= k2;
-    h2 = (h2 << 17) | (h2 >>> 15); h2 = (h2 + h3) | 0; h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
+    k2 = Math.imul(k2, C2);
+    k2 = (k2 << 16) | (k2 >>> 16);
+    k2 = Math.imul(k2, C3);
+    h2 ^= k2;
+    h2 = (h2 << 17) | (h2 >>> 15);
+    h2 = (h2 + h3) | 0;
+    h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
 
-    k3 = Math.imul(k3, C3); k3 = (k3 << 17) | (k3 >>> 15); k3 = Math.imul(k3, C4); h3 ^= k3;
-    h3 = (h3 << 15) | (h3 >>> 17); h3 = (h3 + h4) | 0; h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
+    k3 = Math.imul(k3, C3);
+    k3 = (k3 << 17) | (k3 >>> 15);
+    k3 = Math.imul(k3, C4);
+    h3 ^= k3;
+    h3 = (h3 << 15) | (h3 >>> 17);
+    h3 = (h3 + h4) | 0;
+    h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
 
-    k4 = Math.imul(k4, C4); k4 = (k4 << 18) | (k4 >>> 14); k4 = Math.imul(k4, C1); h4 ^= k4;
-    h4 = (h4 << 13) | (h4 >>> 19); h4 = (h4 + h1) | 0; h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
+    k4 = Math.imul(k4, C4);
+    k4 = (k4 << 18) | (k4 >>> 14);
+    k4 = Math.imul(k4, C1);
+    h4 ^= k4;
+    h4 = (h4 << 13) | (h4 >>> 19);
+    h4 = (h4 + h1) | 0;
+    h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
   }
   // Tail: up to 3 words, one per lane (word-aligned variant of murmur3's byte tail).
   const rem = n - i;
   if (rem >= 3) {
     let k3 = canon(words[i + 2]);
-    k3 = Math.imul(k3, C3); k3 = (k3 << 17) | (k3 >>> 15); k3 = Math.imul(k3, C4); h3 ^= k3;
+    k3 = Math.imul(k3, C3);
+    k3 = (k3 << 17) | (k3 >>> 15);
+    k3 = Math.imul(k3, C4);
+    h3 ^= k3;
   }
   if (rem >= 2) {
     let k2 = canon(words[i + 1]);
-    k2 = Math.imul(k2, C2); k2 = (k2 << 16) | (k2 >>> 16); k2 = Math.imul(k2, C3); h2 ^= k2;
+    k2 = Math.imul(k2, C2);
+    k2 = (k2 << 16) | (k2 >>> 16);
+    k2 = Math.imul(k2, C3);
+    h2 ^= k2;
   }
   if (rem >= 1) {
     let k1 = canon(words[i]);
-    k1 = Math.imul(k1, C1); k1 = (k1 << 15) | (k1 >>> 17); k1 = Math.imul(k1, C2); h1 ^= k1;
+    k1 = Math.imul(k1, C1);
+    k1 = (k1 << 15) | (k1 >>> 17);
+    k1 = Math.imul(k1, C2);
+    h1 ^= k1;
   }
   const len = n * 4;
-  h1 ^= len; h2 ^= len; h3 ^= len; h4 ^= len;
-  h1 = (h1 + h2) | 0; h1 = (h1 + h3) | 0; h1 = (h1 + h4) | 0;
-  h2 = (h2 + h1) | 0; h3 = (h3 + h1) | 0; h4 = (h4 + h1) | 0;
-  h1 = fmix32(h1); h2 = fmix32(h2); h3 = fmix32(h3); h4 = fmix32(h4);
-  h1 = (h1 + h2) | 0; h1 = (h1 + h3) | 0; h1 = (h1 + h4) | 0;
-  h2 = (h2 + h1) | 0; h3 = (h3 + h1) | 0; h4 = (h4 + h1) | 0;
+  h1 ^= len;
+  h2 ^= len;
+  h3 ^= len;
+  h4 ^= len;
+  h1 = (h1 + h2) | 0;
+  h1 = (h1 + h3) | 0;
+  h1 = (h1 + h4) | 0;
+  h2 = (h2 + h1) | 0;
+  h3 = (h3 + h1) | 0;
+  h4 = (h4 + h1) | 0;
+  h1 = fmix32(h1);
+  h2 = fmix32(h2);
+  h3 = fmix32(h3);
+  h4 = fmix32(h4);
+  h1 = (h1 + h2) | 0;
+  h1 = (h1 + h3) | 0;
+  h1 = (h1 + h4) | 0;
+  h2 = (h2 + h1) | 0;
+  h3 = (h3 + h1) | 0;
+  h4 = (h4 + h1) | 0;
   out[outOffset] = h1;
   out[outOffset + 1] = h2;
   out[outOffset + 2] = h3;
@@ -138,12 +181,18 @@ export function hashString32(s: string, seed = 0): number {
   let i = 0;
   for (; i + 1 < n; i += 2) {
     let k = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16);
-    k = Math.imul(k, 0xcc9e2d51); k = (k << 15) | (k >>> 17); k = Math.imul(k, 0x1b873593);
-    h ^= k; h = (h << 13) | (h >>> 19); h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
   if (i < n) {
     let k = s.charCodeAt(i);
-    k = Math.imul(k, 0xcc9e2d51); k = (k << 15) | (k >>> 17); k = Math.imul(k, 0x1b873593);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
     h ^= k;
   }
   h ^= n * 2;
@@ -152,19 +201,29 @@ export function hashString32(s: string, seed = 0): number {
 
 /** 64 bits as two independently seeded murmur3-32 lanes, in one pass over the string. */
 export function hashString64(s: string, out: Uint32Array, seed = 0): Uint32Array {
-  let h = seed | 0, g = (seed ^ 0x9e3779b9) | 0;
+  let h = seed | 0,
+    g = (seed ^ 0x9e3779b9) | 0;
   const n = s.length;
   let i = 0;
   for (; i + 1 < n; i += 2) {
     let k = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16);
-    k = Math.imul(k, 0xcc9e2d51); k = (k << 15) | (k >>> 17); k = Math.imul(k, 0x1b873593);
-    h ^= k; h = (h << 13) | (h >>> 19); h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-    g ^= k; g = (g << 13) | (g >>> 19); g = (Math.imul(g, 5) + 0xe6546b64) | 0;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    g ^= k;
+    g = (g << 13) | (g >>> 19);
+    g = (Math.imul(g, 5) + 0xe6546b64) | 0;
   }
   if (i < n) {
     let k = s.charCodeAt(i);
-    k = Math.imul(k, 0xcc9e2d51); k = (k << 15) | (k >>> 17); k = Math.imul(k, 0x1b873593);
-    h ^= k; g ^= k;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    g ^= k;
   }
   out[0] = fmix32(h ^ (n * 2)) >>> 0;
   out[1] = fmix32(g ^ (n * 2)) >>> 0;

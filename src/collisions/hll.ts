@@ -30,8 +30,12 @@ export class TinyHll {
 
   estimate(): number {
     const m = this.registers.length;
-    let sum = 0, zeros = 0;
-    for (let i = 0; i < m; i++) { sum += Math.pow(2, -this.registers[i]); if (this.registers[i] === 0) zeros++; }
+    let sum = 0,
+      zeros = 0;
+    for (let i = 0; i < m; i++) {
+      sum += Math.pow(2, -this.registers[i]);
+      if (this.registers[i] === 0) zeros++;
+    }
     const alpha = m === 16 ? 0.673 : m === 32 ? 0.697 : m === 64 ? 0.709 : 0.7213 / (1 + 1.079 / m);
     const raw = (alpha * m * m) / sum;
     if (raw <= 2.5 * m && zeros > 0) return m * Math.log(m / zeros);

@@ -59,7 +59,7 @@ export class InputTable {
   }
 
   private home(lo: number): number {
-    return Math.floor((lo >>> 0) * this.slots / 4294967296);
+    return Math.floor(((lo >>> 0) * this.slots) / 4294967296);
   }
 
   private expired(seenPlus1: number): boolean {
@@ -69,33 +69,53 @@ export class InputTable {
   observe(hLo: number, hHi: number, id: string, label: string | undefined, fp: Uint32Array, fpOff: number, tsSec: number): InputOutcome {
     if (tsSec > this.now) this.now = tsSec;
     const t = this.t;
-    hLo >>>= 0; hHi >>>= 0;
+    hLo >>>= 0;
+    hHi >>>= 0;
     const seenVal = (tsSec >>> 0) + 1;
     let s = this.home(hLo);
-    let reuse = -1, empty = -1, victim = -1, victimSeen = Infinity;
+    let reuse = -1,
+      empty = -1,
+      victim = -1,
+      victimSeen = Infinity;
     for (let p = 0; p < this.probeWindow; p++) {
       const b = s * STRIDE;
       const seen = t[b + 6];
-      if (seen === 0) { empty = s; break; }
+      if (seen === 0) {
+        empty = s;
+        break;
+      }
       if (t[b] === hLo && t[b + 1] === hHi && this.ids[s] === id && !this.expired(seen)) {
         if (seenVal > seen) t[b + 6] = seenVal;
         if (label !== undefined) this.labels[s] = label;
         if (t[b + 2] === fp[fpOff] && t[b + 3] === fp[fpOff + 1] && t[b + 4] === fp[fpOff + 2] && t[b + 5] === fp[fpOff + 3]) {
           return INPUT_SAME;
         }
-        this.prevFp[0] = t[b + 2]; this.prevFp[1] = t[b + 3]; this.prevFp[2] = t[b + 4]; this.prevFp[3] = t[b + 5];
-        t[b + 2] = fp[fpOff]; t[b + 3] = fp[fpOff + 1]; t[b + 4] = fp[fpOff + 2]; t[b + 5] = fp[fpOff + 3];
+        this.prevFp[0] = t[b + 2];
+        this.prevFp[1] = t[b + 3];
+        this.prevFp[2] = t[b + 4];
+        this.prevFp[3] = t[b + 5];
+        t[b + 2] = fp[fpOff];
+        t[b + 3] = fp[fpOff + 1];
+        t[b + 4] = fp[fpOff + 2];
+        t[b + 5] = fp[fpOff + 3];
         return INPUT_CHANGED;
       }
       if (reuse < 0 && this.expired(seen)) reuse = s;
-      if (seen < victimSeen) { victimSeen = seen; victim = s; }
+      if (seen < victimSeen) {
+        victimSeen = seen;
+        victim = s;
+      }
       if (++s === this.slots) s = 0;
     }
     const at = reuse >= 0 ? reuse : empty >= 0 ? empty : victim;
     if (reuse < 0 && empty < 0) this.evictions++;
     const b = at * STRIDE;
-    t[b] = hLo; t[b + 1] = hHi;
-    t[b + 2] = fp[fpOff]; t[b + 3] = fp[fpOff + 1]; t[b + 4] = fp[fpOff + 2]; t[b + 5] = fp[fpOff + 3];
+    t[b] = hLo;
+    t[b + 1] = hHi;
+    t[b + 2] = fp[fpOff];
+    t[b + 3] = fp[fpOff + 1];
+    t[b + 4] = fp[fpOff + 2];
+    t[b + 5] = fp[fpOff + 3];
     t[b + 6] = seenVal;
     this.ids[at] = id;
     this.labels[at] = label;
@@ -110,7 +130,13 @@ export class InputTable {
       const b = s * STRIDE;
       const seen = t[b + 6];
       if (seen === 0) return -1;
-      if (t[b] === hLo && t[b + 2] === fp[fpOff] && t[b + 3] === fp[fpOff + 1] && t[b + 4] === fp[fpOff + 2] && t[b + 5] === fp[fpOff + 3]) {
+      if (
+        t[b] === hLo &&
+        t[b + 2] === fp[fpOff] &&
+        t[b + 3] === fp[fpOff + 1] &&
+        t[b + 4] === fp[fpOff + 2] &&
+        t[b + 5] === fp[fpOff + 3]
+      ) {
         return s;
       }
       if (++s === this.slots) s = 0;
@@ -118,7 +144,13 @@ export class InputTable {
     return -1;
   }
 
-  idAt(slot: number): string | undefined { return this.ids[slot]; }
-  labelAt(slot: number): string | undefined { return this.labels[slot]; }
-  seenSecAt(slot: number): number { return this.t[slot * STRIDE + 6] - 1; }
+  idAt(slot: number): string | undefined {
+    return this.ids[slot];
+  }
+  labelAt(slot: number): string | undefined {
+    return this.labels[slot];
+  }
+  seenSecAt(slot: number): number {
+    return this.t[slot * STRIDE + 6] - 1;
+  }
 }

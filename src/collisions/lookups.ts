@@ -64,7 +64,10 @@ export interface LookupStatsRow {
   truncated: 0 | 1;
 }
 
-interface RowInfo { n: number; sample: string[] }
+interface RowInfo {
+  n: number;
+  sample: string[];
+}
 
 interface TableState {
   model: string;
@@ -143,7 +146,8 @@ export function tableSizeForRate(n: number, rate: number): number {
   while (collidingRowRate(n, hi) > rate) hi *= 2;
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
-    if (collidingRowRate(n, mid) <= rate) hi = mid; else lo = mid;
+    if (collidingRowRate(n, mid) <= rate) hi = mid;
+    else lo = mid;
   }
   return hi;
 }
@@ -175,14 +179,22 @@ export class LookupTracker {
         if (prev !== l.row) st.inconsistent++;
         continue;
       }
-      if (st.idRow.size >= this.maxIdsPerTable) { st.truncated = true; continue; }
+      if (st.idRow.size >= this.maxIdsPerTable) {
+        st.truncated = true;
+        continue;
+      }
       st.idRow.set(l.id, l.row);
       let r = st.rows.get(l.row);
-      if (!r) { r = { n: 0, sample: [] }; st.rows.set(l.row, r); }
+      if (!r) {
+        r = { n: 0, sample: [] };
+        st.rows.set(l.row, r);
+      }
       r.n++;
       if (r.sample.length < 3) r.sample.push(l.id);
-      if (r.n === 2) { st.colliding++; st.sharing += 2; }
-      else if (r.n > 2) st.sharing++;
+      if (r.n === 2) {
+        st.colliding++;
+        st.sharing += 2;
+      } else if (r.n > 2) st.sharing++;
     }
   }
 

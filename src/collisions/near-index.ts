@@ -89,7 +89,6 @@ export interface RecallEstimate {
   recall: number | null;
 }
 
-
 function gaussian(rnd: () => number): number {
   const u = Math.max(rnd(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
@@ -97,9 +96,16 @@ function gaussian(rnd: () => number): number {
 
 /** a[o..o+d) · q, four accumulators: V8 does not vectorise, but this halves the dependency chain. */
 function dot(a: Float32Array, o: number, q: Float32Array, d: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0,
+    i = 0;
   for (; i + 3 < d; i += 4, o += 4) {
-    s0 += a[o] * q[i]; s1 += a[o + 1] * q[i + 1]; s2 += a[o + 2] * q[i + 2]; s3 += a[o + 3] * q[i + 3];
+    s0 += a[o] * q[i];
+    s1 += a[o + 1] * q[i + 1];
+    s2 += a[o + 2] * q[i + 2];
+    s3 += a[o + 3] * q[i + 3];
   }
   for (; i < d; i++, o++) s0 += a[o] * q[i];
   return s0 + s1 + s2 + s3;
@@ -107,22 +113,35 @@ function dot(a: Float32Array, o: number, q: Float32Array, d: number): number {
 
 /** Complementary error function (Numerical Recipes erfcc, |error| < 1.2e-7). */
 function erfc(x: number): number {
-  const z = Math.abs(x), t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-    t * (0.27886807 + t * (-1.13520398 + t * (1.48851499 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const z = Math.abs(x),
+    t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851499 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? r : 2 - r;
 }
 
 function popcount(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 /** Smallest B with P(Binomial(n, p) > B) ≤ eps, summed in log space. */
 export function hammingBound(n: number, p: number, eps: number): number {
   if (p <= 0) return 0;
-  const lp = Math.log(p), lq = Math.log1p(-p);
+  const lp = Math.log(p),
+    lq = Math.log1p(-p);
   let logC = 0; // log C(n, 0)
   const pmf: number[] = [];
   for (let j = 0; j <= n; j++) {
@@ -198,9 +217,12 @@ export class NearIndex {
     if (opts.pool && opts.pool > 0) {
       const perm = Array.from({ length: pool }, (_, i) => i);
       for (let t = 0; t < this.tables; t++) {
-        for (let j = 0; j < this.bits; j++) { // partial Fisher–Yates: k distinct bits per table
+        for (let j = 0; j < this.bits; j++) {
+          // partial Fisher–Yates: k distinct bits per table
           const r = j + Math.floor(rnd() * (pool - j));
-          const tmp = perm[j]; perm[j] = perm[r]; perm[r] = tmp;
+          const tmp = perm[j];
+          perm[j] = perm[r];
+          perm[r] = tmp;
           this.bitIdx[t * this.bits + j] = perm[j];
         }
       }
@@ -215,7 +237,10 @@ export class NearIndex {
     this.offsets = new Float32Array(pool);
     for (let i = 0; i < pool; i++) this.offsets[i] = rnd() * this.width;
     this.norms = new Float32Array(this.maxL2 > 0 ? W : 0);
-    this.maxHamming = (opts.pool && opts.pool > 0) || this.maxL2 > 0 ? Infinity : hammingBound((this.tables - 1) * this.bits, Math.acos(Math.min(1, this.threshold)) / Math.PI, 1e-7);
+    this.maxHamming =
+      (opts.pool && opts.pool > 0) || this.maxL2 > 0
+        ? Infinity
+        : hammingBound((this.tables - 1) * this.bits, Math.acos(Math.min(1, this.threshold)) / Math.PI, 1e-7);
     this.tsArr = new Uint32Array(W);
     this.fps = new Uint32Array(W * 4);
     this.stamp = new Uint32Array(W);
@@ -243,7 +268,8 @@ export class NearIndex {
   static estimateBytes(opts: NearIndexOptions): number {
     const W = Math.max(1, Math.floor(opts.windowSize));
     const l2 = (opts.maxL2 ?? 0) > 0;
-    const L = opts.tables ?? (l2 ? 12 : 10), k = opts.bitsPerTable ?? (l2 ? 4 : 18);
+    const L = opts.tables ?? (l2 ? 12 : 10),
+      k = opts.bitsPerTable ?? (l2 ? 4 : 18);
     const pool = opts.pool && opts.pool > 0 ? Math.max(opts.pool, k) : L * k;
     const bucketBits = Math.min(k, Math.max(4, Math.ceil(Math.log2(W)) + 1));
     return pool * opts.dim * 4 + (L << bucketBits) * 4 + W * (opts.dim * 4 + 8 * L + 4 + 16 + 4 + 16 + (l2 ? 4 : 0));
@@ -254,9 +280,17 @@ export class NearIndex {
   }
 
   get bytes(): number {
-    return this.planes.byteLength + this.heads.byteLength + this.vecs.byteLength + this.links.byteLength +
-      this.tsArr.byteLength + this.fps.byteLength +
-      this.stamp.byteLength + this.norms.byteLength + this.windowSize * 16; // two reference arrays
+    return (
+      this.planes.byteLength +
+      this.heads.byteLength +
+      this.vecs.byteLength +
+      this.links.byteLength +
+      this.tsArr.byteLength +
+      this.fps.byteLength +
+      this.stamp.byteLength +
+      this.norms.byteLength +
+      this.windowSize * 16
+    ); // two reference arrays
   }
 
   get bytesPerVector(): number {
@@ -273,7 +307,8 @@ export class NearIndex {
     const inv = 1 / Math.sqrt(nn);
     const q = this.qvec;
     for (let i = 0; i < d; i++) q[i] = v[i] * inv;
-    const P = this.planes, proj = this.proj;
+    const P = this.planes,
+      proj = this.proj;
     for (let j = 0, o = 0; j < this.nproj; j++, o += d) proj[j] = dot(P, o, q, d);
     const k = this.bits;
     for (let t = 0; t < this.tables; t++) {
@@ -286,14 +321,20 @@ export class NearIndex {
 
   /** p-stable codes: per table, k quantised projections floor((a·v + b)/w) mixed into one int32. */
   private prepareL2(v: Float32Array, nn: number): boolean {
-    const d = this.dim, q = this.qvec, P = this.planes, proj = this.proj;
+    const d = this.dim,
+      q = this.qvec,
+      P = this.planes,
+      proj = this.proj;
     q.set(v);
     this.qnorm = Math.sqrt(nn);
     for (let j = 0, o = 0; j < this.nproj; j++, o += d) proj[j] = Math.floor((dot(P, o, q, d) + this.offsets[j]) / this.width);
     const k = this.bits;
     for (let t = 0; t < this.tables; t++) {
       let c = 0x27d4eb2f ^ t;
-      for (let j = 0; j < k; j++) { c = Math.imul(c ^ (proj[this.bitIdx[t * k + j]] | 0), 0x9e3779b1); c ^= c >>> 15; }
+      for (let j = 0; j < k; j++) {
+        c = Math.imul(c ^ (proj[this.bitIdx[t * k + j]] | 0), 0x9e3779b1);
+        c ^= c >>> 15;
+      }
       this.qcodes[t] = c;
     }
     return true;
@@ -303,9 +344,14 @@ export class NearIndex {
 
   /** Squared distance between the query and a stored raw vector (L2 mode). */
   private dist2At(slot: number): number {
-    const d = this.dim, V = this.vecs, q = this.qvec;
+    const d = this.dim,
+      V = this.vecs,
+      q = this.qvec;
     let s = 0;
-    for (let i = 0, o = slot * d; i < d; i++, o++) { const x = V[o] - q[i]; s += x * x; }
+    for (let i = 0, o = slot * d; i < d; i++, o++) {
+      const x = V[o] - q[i];
+      s += x * x;
+    }
     return s;
   }
 
@@ -337,7 +383,8 @@ export class NearIndex {
   }
 
   private isExcluded(slot: number, id: string, fp: Uint32Array, fpOff: number): boolean {
-    const F = this.fps, b = slot * 4;
+    const F = this.fps,
+      b = slot * 4;
     if (F[b] === fp[fpOff] && F[b + 1] === fp[fpOff + 1] && F[b + 2] === fp[fpOff + 2] && F[b + 3] === fp[fpOff + 3]) return true;
     return this.ids[slot] === id;
   }
@@ -352,7 +399,11 @@ export class NearIndex {
   private search(id: string, fp: Uint32Array, fpOff: number, out: NearMatch[]): number {
     if (this.inserted === 0) return 0;
     const stampVal = ++this.queryStamp >>> 0 || (this.stamp.fill(0), (this.queryStamp = 1));
-    const L = this.tables, L2 = 2 * L, links = this.links, qc = this.qcodes, shift = 32 - this.bucketBits;
+    const L = this.tables,
+      L2 = 2 * L,
+      links = this.links,
+      qc = this.qcodes,
+      shift = 32 - this.bucketBits;
     const maxH = this.maxHamming;
     let found = 0;
     for (let t = 0; t < L; t++) {
@@ -366,7 +417,7 @@ export class NearIndex {
         const cc = links[base + t];
         const a = this.age(cur);
         // overwritten slot: younger than its predecessor, or no longer in this bucket → chain ends here
-        if (a <= prevAge || (Math.imul(cc, 0x9e3779b1) >>> shift) !== low) break;
+        if (a <= prevAge || Math.imul(cc, 0x9e3779b1) >>> shift !== low) break;
         if (!this.live(cur)) break; // newest first: the rest is older still
         prevAge = a;
         if (cc === code) {
@@ -379,8 +430,15 @@ export class NearIndex {
             this.stamp[cur] = stampVal;
             this.candidatesVerified++;
             const sim = this.verify(cur);
-            if (sim === sim && !this.isExcluded(cur, id, fp, fpOff)) { // sim === sim: not NaN, i.e. a match
-              out.push({ otherId: this.ids[cur] as string, otherLabel: this.labels[cur], similarity: sim, distance: this.maxL2 > 0 ? this.lastDist : undefined, slot: cur });
+            if (sim === sim && !this.isExcluded(cur, id, fp, fpOff)) {
+              // sim === sim: not NaN, i.e. a match
+              out.push({
+                otherId: this.ids[cur] as string,
+                otherLabel: this.labels[cur],
+                similarity: sim,
+                distance: this.maxL2 > 0 ? this.lastDist : undefined,
+                slot: cur,
+              });
               found++;
             }
           }
@@ -392,7 +450,8 @@ export class NearIndex {
   }
 
   private bruteForce(id: string, fp: Uint32Array, fpOff: number, hits: Set<number>): number {
-    let truth = 0, found = 0;
+    let truth = 0,
+      found = 0;
     const n = this.size;
     for (let s = 0; s < n; s++) {
       if (!this.live(s) || this.isExcluded(s, id, fp, fpOff)) continue;
@@ -431,7 +490,9 @@ export class NearIndex {
 
   private insertPrepared(id: string, label: string | undefined, fp: Uint32Array, fpOff: number, tsSec: number): void {
     const slot = this.inserted % this.windowSize;
-    const L = this.tables, d = this.dim, base = slot * 2 * L;
+    const L = this.tables,
+      d = this.dim,
+      base = slot * 2 * L;
     this.vecs.set(this.qvec, slot * d);
     for (let t = 0; t < L; t++) {
       const code = this.qcodes[t];
@@ -443,8 +504,12 @@ export class NearIndex {
     }
     this.tsArr[slot] = tsSec >>> 0;
     if (this.maxL2 > 0) this.norms[slot] = this.qnorm;
-    const F = this.fps, b = slot * 4;
-    F[b] = fp[fpOff]; F[b + 1] = fp[fpOff + 1]; F[b + 2] = fp[fpOff + 2]; F[b + 3] = fp[fpOff + 3];
+    const F = this.fps,
+      b = slot * 4;
+    F[b] = fp[fpOff];
+    F[b + 1] = fp[fpOff + 1];
+    F[b + 2] = fp[fpOff + 2];
+    F[b + 3] = fp[fpOff + 3];
     this.ids[slot] = id;
     this.labels[slot] = label;
     this.inserted++;

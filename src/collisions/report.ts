@@ -37,7 +37,16 @@ export interface CollisionReportPart {
   collisions: {
     exact: ExactReportRow[];
     near: NearReportRow[];
-    poisoning: { via: 'exact' | 'near'; model: string; vector: string; input_a: string; label_a: string; input_b: string; label_b: string; similarity: number }[];
+    poisoning: {
+      via: 'exact' | 'near';
+      model: string;
+      vector: string;
+      input_a: string;
+      label_a: string;
+      input_b: string;
+      label_b: string;
+      similarity: number;
+    }[];
     unstable: { model: string; vector: string; input_id: string; previous_fingerprint: string; fingerprint: string }[];
     degenerate: { model: string; vector: string; count: number; kinds: string[] }[];
   };
@@ -46,19 +55,52 @@ export interface CollisionReportPart {
 
 export function collisionReport(d: CollisionDetector, events: DetectorEvent[], opts: { maxClusters?: number } = {}): CollisionReportPart {
   const exact = d.clusters(opts.maxClusters ?? 1000).map((c) => ({
-    model: c.model, vector: c.vector, distinct_inputs: c.distinct_inputs, input_ids: c.input_ids_sample,
-    fingerprint: c.fingerprint, distinct_exact: c.distinct_exact === 1, first_seen_ms: c.first_seen_ms,
-    last_seen_ms: c.last_seen_ms, labels: c.labels, degenerate: c.degenerate,
+    model: c.model,
+    vector: c.vector,
+    distinct_inputs: c.distinct_inputs,
+    input_ids: c.input_ids_sample,
+    fingerprint: c.fingerprint,
+    distinct_exact: c.distinct_exact === 1,
+    first_seen_ms: c.first_seen_ms,
+    last_seen_ms: c.last_seen_ms,
+    labels: c.labels,
+    degenerate: c.degenerate,
   }));
-  const near = d.nearPairs()
-    .map((p) => ({ model: p.model, vector: p.vector, input_a: p.input_a, input_b: p.input_b, similarity: p.similarity, label_a: p.label_a, label_b: p.label_b }))
+  const near = d
+    .nearPairs()
+    .map((p) => ({
+      model: p.model,
+      vector: p.vector,
+      input_a: p.input_a,
+      input_b: p.input_b,
+      similarity: p.similarity,
+      label_a: p.label_a,
+      label_b: p.label_b,
+    }))
     .sort((a, b) => b.similarity - a.similarity || a.input_a.localeCompare(b.input_a) || a.input_b.localeCompare(b.input_b));
   const poisoning: CollisionReportPart['collisions']['poisoning'] = [];
   const unstable: CollisionReportPart['collisions']['unstable'] = [];
   const kinds = new Map<string, Set<string>>();
   for (const e of events) {
-    if (e.type === 'poisoning') poisoning.push({ via: e.via, model: e.model, vector: e.vector, input_a: e.inputA, label_a: e.labelA, input_b: e.inputB, label_b: e.labelB, similarity: e.similarity });
-    else if (e.type === 'unstable') unstable.push({ model: e.model, vector: e.vector, input_id: e.inputId, previous_fingerprint: e.previousFingerprint, fingerprint: e.fingerprint });
+    if (e.type === 'poisoning')
+      poisoning.push({
+        via: e.via,
+        model: e.model,
+        vector: e.vector,
+        input_a: e.inputA,
+        label_a: e.labelA,
+        input_b: e.inputB,
+        label_b: e.labelB,
+        similarity: e.similarity,
+      });
+    else if (e.type === 'unstable')
+      unstable.push({
+        model: e.model,
+        vector: e.vector,
+        input_id: e.inputId,
+        previous_fingerprint: e.previousFingerprint,
+        fingerprint: e.fingerprint,
+      });
     else if (e.type === 'degenerate') {
       const k = e.model + '\u0000' + e.vector;
       if (!kinds.has(k)) kinds.set(k, new Set());
@@ -66,8 +108,14 @@ export function collisionReport(d: CollisionDetector, events: DetectorEvent[], o
     }
   }
   // counts come from the window counters: degenerate events are capped per window, counters are not
-  const degenerate = d.windowStats().filter((w) => w.degenerate > 0).map((w) => ({
-    model: w.model, vector: w.vector, count: w.degenerate, kinds: [...(kinds.get(w.model + '\u0000' + w.vector) ?? [])].sort(),
-  }));
+  const degenerate = d
+    .windowStats()
+    .filter((w) => w.degenerate > 0)
+    .map((w) => ({
+      model: w.model,
+      vector: w.vector,
+      count: w.degenerate,
+      kinds: [...(kinds.get(w.model + '\u0000' + w.vector) ?? [])].sort(),
+    }));
   return { collisions: { exact, near, poisoning, unstable, degenerate }, lookups: d.lookupStats() };
 }

@@ -20,7 +20,11 @@ const LIST_KEYS = new Set(['kafka.brokers', 'kafka.topics']);
 
 /** Turns an environment string into the type the key expects (numbers, booleans, lists, JSON). */
 function coerceEnv(path: string, raw: string): unknown {
-  if (LIST_KEYS.has(path)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (LIST_KEYS.has(path))
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (raw === 'true') return true;
   if (raw === 'false') return false;
   if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);

@@ -46,7 +46,10 @@ export const clickhouseSchema = z
     url: z.string().default(''),
     username: z.string().default('default'),
     password: z.string().default(''),
-    database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('featurewatch'),
+    database: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+      .default('featurewatch'),
     /** Embedded engine data directory. */
     path: z.string().default('./data/chdb'),
     caFile: z.string().optional(),
@@ -176,7 +179,15 @@ export const collisionsSchema = z
         maxKeys: positiveInt.default(16),
       })
       .strict()
-      .default({ enabled: true, threshold: 0.995, windowSize: 65_536, maxAgeSeconds: 0, maxMemoryMb: 512, recallSampleEvery: 10_000, maxKeys: 16 }),
+      .default({
+        enabled: true,
+        threshold: 0.995,
+        windowSize: 65_536,
+        maxAgeSeconds: 0,
+        maxMemoryMb: 512,
+        recallSampleEvery: 10_000,
+        maxKeys: 16,
+      }),
     /** Embedding tables: distinct IDs tracked per table and window in memory (replay report). */
     maxIdsPerTable: positiveInt.default(200_000),
     /**
@@ -219,7 +230,10 @@ export const alertsSchema = z
 
 export const configSchema = z
   .object({
-    instanceId: z.string().min(1).default(process.env.HOSTNAME || 'featurewatch'),
+    instanceId: z
+      .string()
+      .min(1)
+      .default(process.env.HOSTNAME || 'featurewatch'),
     kafka: kafkaSchema.default(kafkaSchema.parse({})),
     clickhouse: clickhouseSchema.default(clickhouseSchema.parse({})),
     limits: limitsSchema.default(limitsSchema.parse({})),

@@ -3,6 +3,12 @@
  * values or NDJSON lines into FeatureEvents or Rejections; analyzers only ever see FeatureEvents.
  */
 
+/** The prediction is watched like a feature under this name. */
+export const PREDICTION_FEATURE = '__prediction__';
+
+/** Kafka message headers as kafkajs hands them over (binary messages carry their metadata here). */
+export type MessageHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
 /** Numbers are numeric features; strings and booleans categorical; null is missing. */
 export type FeatureValue = number | string | boolean | null;
 

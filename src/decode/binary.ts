@@ -5,7 +5,7 @@
  *   fw-ts (ISO-8601 or epoch ms; default Kafka timestamp), fw-model-version, fw-label.
  */
 import { endianness } from 'node:os';
-import { FeatureEvent, EventOrigin } from '../core/event';
+import { FeatureEvent, EventOrigin, MessageHeaders } from '../core/event';
 import { Rejection } from '../core/rejection';
 import { DecodeContext, parseTimestamp } from './json';
 
@@ -20,23 +20,28 @@ export const BINARY_HEADERS = {
   label: 'fw-label',
 } as const;
 
-export type Headers = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
-
-function header(h: Headers, name: string): string | undefined {
+function header(h: MessageHeaders, name: string): string | undefined {
   const v = h[name];
   if (v === undefined) return undefined;
   const one = Array.isArray(v) ? v[0] : v;
   return one === undefined ? undefined : one.toString();
 }
 
-export function isBinaryMessage(h: Headers | undefined): boolean {
+export function isBinaryMessage(h: MessageHeaders | undefined): boolean {
   return !!h && h[BINARY_HEADERS.model] !== undefined;
 }
 
-export function decodeBinary(value: Buffer, headers: Headers, origin: EventOrigin, fallbackTs: number, ctx: DecodeContext): FeatureEvent | Rejection {
+export function decodeBinary(
+  value: Buffer,
+  headers: MessageHeaders,
+  origin: EventOrigin,
+  fallbackTs: number,
+  ctx: DecodeContext,
+): FeatureEvent | Rejection {
   const model = header(headers, BINARY_HEADERS.model) ?? '';
   const r = (reason: Rejection['reason'], detail: string): Rejection => ({ reason, detail, model, origin });
-  if (value.length > ctx.limits.maxMessageBytes) return r('oversized_message', `${value.length} bytes > limits.maxMessageBytes ${ctx.limits.maxMessageBytes}`);
+  if (value.length > ctx.limits.maxMessageBytes)
+    return r('oversized_message', `${value.length} bytes > limits.maxMessageBytes ${ctx.limits.maxMessageBytes}`);
   if (!model) return r('missing_model', `no ${BINARY_HEADERS.model} header`);
   const inputId = header(headers, BINARY_HEADERS.inputId);
   if (!inputId) return r('missing_input_id', `no ${BINARY_HEADERS.inputId} header`);

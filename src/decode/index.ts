@@ -1,18 +1,26 @@
 /** One decoder for both wire forms; picks binary when the fw-model header is present. */
-import { FeatureEvent, EventOrigin } from '../core/event';
+import { FeatureEvent, EventOrigin, MessageHeaders } from '../core/event';
 import { Rejection } from '../core/rejection';
 import { LimitsConfig } from '../config/schema';
 import { decodeJson, DecodeContext } from './json';
-import { decodeBinary, Headers, isBinaryMessage } from './binary';
+import { decodeBinary, isBinaryMessage } from './binary';
 import { VectorShapes } from './vector-shapes';
 
 export class Decoder {
   readonly ctx: DecodeContext;
-  constructor(limits: LimitsConfig, private readonly format: 'json' | 'binary' | 'auto' = 'auto') {
+  constructor(
+    limits: LimitsConfig,
+    private readonly format: 'json' | 'binary' | 'auto' = 'auto',
+  ) {
     this.ctx = { limits, shapes: new VectorShapes(limits.vectorLengths) };
   }
 
-  decode(value: Buffer | string | null, headers: Headers | undefined, origin: EventOrigin, fallbackTs: number): FeatureEvent | Rejection {
+  decode(
+    value: Buffer | string | null,
+    headers: MessageHeaders | undefined,
+    origin: EventOrigin,
+    fallbackTs: number,
+  ): FeatureEvent | Rejection {
     if (value === null) return { reason: 'not_json', detail: 'empty (tombstone) message', model: '', origin };
     const binary = this.format === 'binary' || (this.format === 'auto' && isBinaryMessage(headers));
     if (binary) {

@@ -26,12 +26,7 @@ export function parseTimestamp(v: unknown): number | undefined {
   return NaN;
 }
 
-export function decodeJson(
-  value: Buffer | string,
-  origin: EventOrigin,
-  fallbackTs: number,
-  ctx: DecodeContext,
-): FeatureEvent | Rejection {
+export function decodeJson(value: Buffer | string, origin: EventOrigin, fallbackTs: number, ctx: DecodeContext): FeatureEvent | Rejection {
   const size = typeof value === 'string' ? Buffer.byteLength(value) : value.length;
   if (size > ctx.limits.maxMessageBytes) {
     return reject('oversized_message', `${size} bytes > limits.maxMessageBytes ${ctx.limits.maxMessageBytes}`, origin);
@@ -56,14 +51,20 @@ export function decodeObject(doc: Obj, origin: EventOrigin, fallbackTs: number, 
   }
   const inputId = doc.input_id;
   if ((typeof inputId !== 'string' && typeof inputId !== 'number') || inputId === '') {
-    return reject('missing_input_id', inputId === undefined ? 'no "input_id" field' : '"input_id" must be a non-empty string', origin, model);
+    return reject(
+      'missing_input_id',
+      inputId === undefined ? 'no "input_id" field' : '"input_id" must be a non-empty string',
+      origin,
+      model,
+    );
   }
   const mv = doc.model_version;
   if (mv !== undefined && mv !== null && typeof mv !== 'string') {
     return reject('bad_field_type', '"model_version" must be a string', origin, model);
   }
   let ts = parseTimestamp(doc.ts);
-  if (ts !== undefined && Number.isNaN(ts)) return reject('bad_timestamp', `"ts" ${JSON.stringify(doc.ts).slice(0, 60)} is not ISO-8601 or epoch ms`, origin, model);
+  if (ts !== undefined && Number.isNaN(ts))
+    return reject('bad_timestamp', `"ts" ${JSON.stringify(doc.ts).slice(0, 60)} is not ISO-8601 or epoch ms`, origin, model);
   ts ??= fallbackTs;
 
   const features: Record<string, FeatureValue> = {};
@@ -101,13 +102,23 @@ export function decodeObject(doc: Obj, origin: EventOrigin, fallbackTs: number, 
       const arr = (rawVectors as Obj)[name];
       if (!Array.isArray(arr)) return reject('bad_field_type', `vector "${name}" must be an array of numbers`, origin, model);
       if (arr.length > limits.maxVectorLength) {
-        return reject('vector_too_long', `vector "${name}" has ${arr.length} > limits.maxVectorLength ${limits.maxVectorLength}`, origin, model);
+        return reject(
+          'vector_too_long',
+          `vector "${name}" has ${arr.length} > limits.maxVectorLength ${limits.maxVectorLength}`,
+          origin,
+          model,
+        );
       }
       const out = new Float32Array(arr.length);
       for (let i = 0; i < arr.length; i++) {
         const x = arr[i];
         if (typeof x !== 'number' || !Number.isFinite(x)) {
-          return reject('non_finite_vector', `vector "${name}"[${i}] is ${x === null ? 'null' : typeof x === 'number' ? String(x) : typeof x}`, origin, model);
+          return reject(
+            'non_finite_vector',
+            `vector "${name}"[${i}] is ${x === null ? 'null' : typeof x === 'number' ? String(x) : typeof x}`,
+            origin,
+            model,
+          );
         }
         out[i] = x;
         // float32 overflow turns a finite double into Infinity.
@@ -119,7 +130,15 @@ export function decodeObject(doc: Obj, origin: EventOrigin, fallbackTs: number, 
     }
   }
 
-  const ev: FeatureEvent = { model, modelVersion: (mv as string | undefined) ?? '', inputId: String(inputId), ts, features, vectors, origin };
+  const ev: FeatureEvent = {
+    model,
+    modelVersion: (mv as string | undefined) ?? '',
+    inputId: String(inputId),
+    ts,
+    features,
+    vectors,
+    origin,
+  };
 
   const pred = doc.prediction;
   if (pred !== undefined && pred !== null) {
@@ -137,7 +156,8 @@ export function decodeObject(doc: Obj, origin: EventOrigin, fallbackTs: number, 
   }
   const rawLookups = doc.lookups;
   if (rawLookups !== undefined && rawLookups !== null) {
-    if (typeof rawLookups !== 'object' || Array.isArray(rawLookups)) return reject('bad_lookup', '"lookups" must be an object', origin, model);
+    if (typeof rawLookups !== 'object' || Array.isArray(rawLookups))
+      return reject('bad_lookup', '"lookups" must be an object', origin, model);
     const lookups: Record<string, Lookup> = {};
     for (const table in rawLookups as Obj) {
       const l = (rawLookups as Obj)[table] as Obj | null;
@@ -145,10 +165,16 @@ export function decodeObject(doc: Obj, origin: EventOrigin, fallbackTs: number, 
       const row = l?.row;
       const size = l?.size;
       if (
-        !l || typeof l !== 'object' ||
+        !l ||
+        typeof l !== 'object' ||
         (typeof id !== 'string' && typeof id !== 'number') ||
-        typeof row !== 'number' || !Number.isInteger(row) || row < 0 ||
-        typeof size !== 'number' || !Number.isInteger(size) || size <= 0 || row >= size
+        typeof row !== 'number' ||
+        !Number.isInteger(row) ||
+        row < 0 ||
+        typeof size !== 'number' ||
+        !Number.isInteger(size) ||
+        size <= 0 ||
+        row >= size
       ) {
         return reject('bad_lookup', `lookup "${table}" needs id, integer row in [0, size) and integer size > 0`, origin, model);
       }

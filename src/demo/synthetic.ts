@@ -38,7 +38,11 @@ export function* syntheticMessages(o: SyntheticOptions): Generator<string> {
     const drifted = o.driftAt !== undefined && i >= o.driftAt;
     if (o.invalidRate && rand() < o.invalidRate) {
       const k = Math.floor(rand() * 3);
-      yield k === 0 ? '{"model": "ranker", "features": ' : k === 1 ? JSON.stringify({ input_id: `bad-${i}` }) : JSON.stringify({ model: 'ranker', input_id: `nan-${i}`, vectors: { penultimate: [1, null] } });
+      yield k === 0
+        ? '{"model": "ranker", "features": '
+        : k === 1
+          ? JSON.stringify({ input_id: `bad-${i}` })
+          : JSON.stringify({ model: 'ranker', input_id: `nan-${i}`, vectors: { penultimate: [1, null] } });
       continue;
     }
     const features: Record<string, number | string | boolean | null> = {};

@@ -103,7 +103,10 @@ export interface WindowDriftReport {
 export type EvaluateWindowOptions = Partial<EvaluateOptions> & { model?: string };
 
 /** The numeric statistics of a result, before the verdict fields are added. */
-type NumericCore = Pick<FeatureDriftResult, 'psi' | 'ks_d' | 'ks_d_bound' | 'ks_p' | 'wasserstein' | 'wasserstein_bound' | 'wasserstein_norm' | 'js' | 'out_of_range_cur'>;
+type NumericCore = Pick<
+  FeatureDriftResult,
+  'psi' | 'ks_d' | 'ks_d_bound' | 'ks_p' | 'wasserstein' | 'wasserstein_bound' | 'wasserstein_norm' | 'js' | 'out_of_range_cur'
+>;
 
 /** All numeric statistics of a window histogram against its reference. */
 export function compareNumeric(
@@ -117,7 +120,17 @@ export function compareNumeric(
 ): NumericCore {
   const c = compileNumeric(ref);
   if (ref.n === 0 || nCur === 0) {
-    return { psi: null, ks_d: null, ks_d_bound: null, ks_p: null, wasserstein: null, wasserstein_bound: null, wasserstein_norm: null, js: null, out_of_range_cur: null };
+    return {
+      psi: null,
+      ks_d: null,
+      ks_d_bound: null,
+      ks_p: null,
+      wasserstein: null,
+      wasserstein_bound: null,
+      wasserstein_norm: null,
+      js: null,
+      out_of_range_cur: null,
+    };
   }
   const rPsi = aggregate(c.refCounts, c.psiOfFine, c.psiBins);
   const cPsi = aggregate(counts, c.psiOfFine, c.psiBins);
@@ -210,7 +223,19 @@ export function evaluateVector(model: string, name: string, ref: VectorReference
   const norm = compareNumeric(ref.norm, s.norm.counts, s.norm.sums, s.norm.n, s.norm.min, s.norm.max, o);
   const normDrifted = norm.ks_p !== null && norm.ks_p < o.alpha && numericEffect(norm, o);
   if (ref.n === 0 || s.n === 0) {
-    return { ...base, centroid_cosine_distance: null, centroid_euclidean: null, centroid_euclidean_norm: null, dims_drifted: 0, dims_share: null, norm_psi: norm.psi, norm_ks_d: norm.ks_d, norm_ks_p: norm.ks_p, norm_drifted: false, drifted: false };
+    return {
+      ...base,
+      centroid_cosine_distance: null,
+      centroid_euclidean: null,
+      centroid_euclidean_norm: null,
+      dims_drifted: 0,
+      dims_share: null,
+      norm_psi: norm.psi,
+      norm_ks_d: norm.ks_d,
+      norm_ks_p: norm.ks_p,
+      norm_drifted: false,
+      drifted: false,
+    };
   }
   let dot = 0;
   let a2 = 0;

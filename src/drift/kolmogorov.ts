@@ -23,9 +23,8 @@ const SQRT3 = Math.sqrt(3);
 const MIN_LOG = -708;
 const DMTW_MAX_N = 1000;
 const STIRLING = [
-  -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3,
-  8.4175084175084175084e-4, -5.952380952380952381e-4, 7.9365079365079365079e-4,
-  -2.7777777777777777778e-3, 8.3333333333333333333e-2,
+  -0.029550653594771242, 0.00641025641025641, -0.0019175269175269176, 0.0008417508417508417, -0.0005952380952380953, 0.0007936507936507937,
+  -0.002777777777777778, 0.08333333333333333,
 ];
 
 const clip = (p: number): number => (p < 0 ? 0 : p > 1 ? 1 : p);
@@ -162,7 +161,8 @@ function kolmognPomeranz(n: number, x: number): number {
   let V0s = 0;
   let V1s = 0;
   let expnt = 0;
-  let [j1, j2] = pomeranzJ1J2(0, n, ll, ceilf, roundf);
+  let [j1] = pomeranzJ1J2(0, n, ll, ceilf, roundf);
+  let j2: number;
   for (let i = 1; i < 2 * n + 2; i++) {
     const k1 = j1;
     [V0, V1] = [V1, V0];

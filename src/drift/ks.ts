@@ -129,11 +129,7 @@ export interface HistKs {
  * KS statistic from two histograms on identical bins. `atom[i]` marks bins that can hold only one
  * value (no interior, so no within-bin error).
  */
-export function ksFromHistograms(
-  ref: ArrayLike<number>,
-  cur: ArrayLike<number>,
-  atom?: ArrayLike<number | boolean>,
-): HistKs {
+export function ksFromHistograms(ref: ArrayLike<number>, cur: ArrayLike<number>, atom?: ArrayLike<number | boolean>): HistKs {
   let nr = 0;
   let nc = 0;
   for (let i = 0; i < ref.length; i++) nr += ref[i];

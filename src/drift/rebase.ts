@@ -11,7 +11,13 @@
  * profile carries no vector part, so vector drift needs a file or first-events reference.
  */
 import { DEFAULT_REFERENCE_OPTIONS, type ReferenceOptions } from './options';
-import { buildCategoricalReference, buildNumericReference, PROFILE_VERSION, type ReferenceProfile, type FeatureReference } from './reference';
+import {
+  buildCategoricalReference,
+  buildNumericReference,
+  PROFILE_VERSION,
+  type ReferenceProfile,
+  type FeatureReference,
+} from './reference';
 import { DriftWindow } from './state';
 import { nextUp } from './numeric';
 
@@ -47,7 +53,11 @@ export function profileFromWindow(base: ReferenceProfile, w: DriftWindow, opts: 
       ref.categories.forEach((c, i) => {
         if (s.counts[i] > 0) counts.set(c, s.counts[i]);
       });
-      features[name] = buildCategoricalReference(counts, o, { other: s.counts[ref.categories.length], missing: s.missing, mismatched: s.mismatched });
+      features[name] = buildCategoricalReference(counts, o, {
+        other: s.counts[ref.categories.length],
+        missing: s.missing,
+        mismatched: s.mismatched,
+      });
     }
   }
   return { profileVersion: PROFILE_VERSION, options: o, features, vectors: {} };

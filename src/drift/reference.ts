@@ -104,7 +104,19 @@ export function buildNumericReference(
   const missing = (extra.missing ?? 0) + (all.length - n);
   const base = { kind: 'numeric' as const, n, observed: extra.observed ?? n, missing, mismatched: extra.mismatched ?? 0 };
   if (n === 0) {
-    return { ...base, mean: null, std: null, min: null, max: null, psiEdges: [], fineEdges: [], fineCounts: [0], fineMeans: [0], w1Collapse: 0, binsId: fingerprint([], 'numeric') };
+    return {
+      ...base,
+      mean: null,
+      std: null,
+      min: null,
+      max: null,
+      psiEdges: [],
+      fineEdges: [],
+      fineCounts: [0],
+      fineMeans: [0],
+      w1Collapse: 0,
+      binsId: fingerprint([], 'numeric'),
+    };
   }
   let mean = 0;
   let m2 = 0;
@@ -122,7 +134,7 @@ export function buildNumericReference(
   const step = n / o.fineBins;
   for (let k = 1; k < o.fineBins; k++) fine.add(s[Math.floor(k * step)]);
   // Heavy values (atoms) get their own single-value bin.
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j < n && s[j] === s[i]) j++;
     if (j - i >= step) {
@@ -353,7 +365,14 @@ export function compileNumeric(ref: NumericReference): CompiledNumeric {
     psiOfFine[j] = j === 0 ? 0 : upperBound(ref.psiEdges, edges[j - 1]);
     if (j > 0 && j < bins - 1 && edges[j] === nextUp(edges[j - 1])) atom[j] = 1;
   }
-  c = { edges, psiOfFine, psiBins: ref.psiEdges.length + 1, atom, refCounts: Float64Array.from(ref.fineCounts), refMeans: Float64Array.from(ref.fineMeans) };
+  c = {
+    edges,
+    psiOfFine,
+    psiBins: ref.psiEdges.length + 1,
+    atom,
+    refCounts: Float64Array.from(ref.fineCounts),
+    refMeans: Float64Array.from(ref.fineMeans),
+  };
   compiledNumeric.set(ref, c);
   return c;
 }

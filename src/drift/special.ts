@@ -23,8 +23,7 @@ export function logGamma(x: number): number {
   }
   const r = 1 / x;
   const r2 = r * r;
-  const series =
-    r * (1 / 12 + r2 * (-1 / 360 + r2 * (1 / 1260 + r2 * (-1 / 1680 + r2 * (1 / 1188 + r2 * (-691 / 360360 + r2 / 156))))));
+  const series = r * (1 / 12 + r2 * (-1 / 360 + r2 * (1 / 1260 + r2 * (-1 / 1680 + r2 * (1 / 1188 + r2 * (-691 / 360360 + r2 / 156))))));
   return (x - 0.5) * Math.log(x) - x + HALF_LOG_2PI + series - shift;
 }
 

@@ -280,9 +280,7 @@ export class CategoricalState {
 }
 
 function topExamples(m: Map<string, number>): [string, number][] {
-  return [...m.entries()]
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .slice(0, UNSEEN_EXAMPLES);
+  return [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, UNSEEN_EXAMPLES);
 }
 
 export class VectorState {

@@ -7,14 +7,23 @@
  */
 import { Logger } from 'pino';
 import { Config } from '../config/schema';
-import { DriftWindow, evaluateWindow, EvaluateWindowOptions, WindowDriftReport, DriftWindowJSON, ReferenceProfile, profileOnSameBins } from '../drift';
+import {
+  DriftWindow,
+  evaluateWindow,
+  EvaluateWindowOptions,
+  WindowDriftReport,
+  DriftWindowJSON,
+  ReferenceProfile,
+  profileOnSameBins,
+} from '../drift';
 import { ReferenceRegistry } from '../references/registry';
 import { Store, queryRows } from '../store/client';
-import { chTime } from '../analyzers/analyzer';
-import { driftRows, WindowKey } from './drift-rows';
+import { driftRows } from './drift-rows';
 import { Metrics } from '../ops/metrics';
 import { WebhookNotifier } from '../alerts/webhook';
 import { driftAlerts } from '../alerts/drift-alerts';
+import { chTime } from '../store/rows';
+import { WindowKey } from '../core/window-key';
 
 export function evaluateOptions(cfg: Config['drift']): EvaluateWindowOptions {
   const { eps, psiThreshold, alpha, correction, minKsD, minWassersteinNorm, minJs, modelDriftShare } = cfg;
@@ -42,7 +51,15 @@ export class DriftEvaluator {
   async due(nowMs: number): Promise<WindowKey[]> {
     const db = this.store.database;
     const graceMs = this.cfg.window.allowedLatenessSeconds * 1000 + 2 * this.cfg.store.flushIntervalSeconds * 1000;
-    const rows = await queryRows<{ ws: string; model: string; rv: number; wsec: number; events: string; last: string; evaluated: string | null }>(
+    const rows = await queryRows<{
+      ws: string;
+      model: string;
+      rv: number;
+      wsec: number;
+      events: string;
+      last: string;
+      evaluated: string | null;
+    }>(
       this.store,
       `SELECT s.ws AS ws, s.model AS model, s.rv AS rv, s.wsec AS wsec, s.events AS events, s.last AS last, v.evaluated AS evaluated
        FROM (SELECT window_start AS ws, model, reference_version AS rv, any(window_seconds) AS wsec, sum(events) AS events, max(inserted_at) AS last
@@ -54,7 +71,13 @@ export class DriftEvaluator {
        ORDER BY ws LIMIT 1000`,
       { grace: graceMs, now: nowMs },
     );
-    return rows.map((r) => ({ windowStart: r.ws, windowSeconds: Number(r.wsec), model: r.model, referenceVersion: Number(r.rv), events: Number(r.events) }));
+    return rows.map((r) => ({
+      windowStart: r.ws,
+      windowSeconds: Number(r.wsec),
+      model: r.model,
+      referenceVersion: Number(r.rv),
+      events: Number(r.events),
+    }));
   }
 
   /** Merges a window's partial states (streamed one at a time, so memory stays one state). */
@@ -81,7 +104,8 @@ export class DriftEvaluator {
     if (this.cfg.drift.compareWith === 'previous') {
       const prevStart = chTime(parseChTime(k.windowStart) - k.windowSeconds * 1000);
       const prev = await this.merged({ ...k, windowStart: prevStart });
-      if (prev && [...prev.features.values()].some((s) => s.n > 0)) return { profile: profileOnSameBins(ref.profile, prev), comparedWith: `previous ${prevStart}` };
+      if (prev && [...prev.features.values()].some((s) => s.n > 0))
+        return { profile: profileOnSameBins(ref.profile, prev), comparedWith: `previous ${prevStart}` };
     }
     return { profile: ref.profile, comparedWith: 'reference' };
   }
@@ -94,7 +118,8 @@ export class DriftEvaluator {
     const rows = driftRows(k, report, chTime(Date.now()), comparedWith);
     const db = this.store.database;
     if (rows.results.length) await this.store.client.insert({ table: `${db}.drift_results`, values: rows.results, format: 'JSONEachRow' });
-    if (rows.vectors.length) await this.store.client.insert({ table: `${db}.drift_vector_results`, values: rows.vectors, format: 'JSONEachRow' });
+    if (rows.vectors.length)
+      await this.store.client.insert({ table: `${db}.drift_vector_results`, values: rows.vectors, format: 'JSONEachRow' });
     await this.store.client.insert({ table: `${db}.drift_verdicts`, values: [rows.verdict], format: 'JSONEachRow' });
     this.metrics.driftEvaluations.inc();
     this.metrics.driftShare.set({ model: k.model }, report.model.share_drifted ?? 0);
@@ -114,7 +139,10 @@ export class DriftEvaluator {
       // After the results are stored: an alert always points at stored evidence.
       await this.notifier?.notify(driftAlerts(this.cfg.alerts, k, report));
       done.push({ key: k, report });
-      this.log.info({ model: k.model, window: k.windowStart, drifted: report.model.drifted, share: report.model.share_drifted }, 'window evaluated');
+      this.log.info(
+        { model: k.model, window: k.windowStart, drifted: report.model.drifted, share: report.model.share_drifted },
+        'window evaluated',
+      );
     }
     return done;
   }

@@ -5,8 +5,15 @@
  */
 import { Config } from '../config/schema';
 import { Store, queryRows } from '../store/client';
-import { chTime } from '../analyzers/analyzer';
-import { expectedRowsUsed, expectedCollidingRows, collidingRowsVariance, rowsUsedVariance, tableSizeForRate, LookupStatsRow } from '../collisions';
+import {
+  expectedRowsUsed,
+  expectedCollidingRows,
+  collidingRowsVariance,
+  rowsUsedVariance,
+  tableSizeForRate,
+  LookupStatsRow,
+} from '../collisions';
+import { chTime } from '../store/rows';
 
 /** A table's statistics for one window: the collision engine's row, keyed by window. */
 export type LookupWindowStats = Omit<LookupStatsRow, 'table' | 'truncated' | 'z_score'> & {
@@ -21,7 +28,20 @@ export type LookupWindowStats = Omit<LookupStatsRow, 'table' | 'truncated' | 'z_
 
 /** Adds the uniform-hashing expectations to observed counts. */
 export function withExpectations(
-  o: Pick<LookupWindowStats, 'window_start' | 'window_seconds' | 'model' | 'table_name' | 'table_size' | 'distinct_ids' | 'rows_used' | 'colliding_rows' | 'ids_sharing_row' | 'top_rows' | 'inconsistent_ids'>,
+  o: Pick<
+    LookupWindowStats,
+    | 'window_start'
+    | 'window_seconds'
+    | 'model'
+    | 'table_name'
+    | 'table_size'
+    | 'distinct_ids'
+    | 'rows_used'
+    | 'colliding_rows'
+    | 'ids_sharing_row'
+    | 'top_rows'
+    | 'inconsistent_ids'
+  >,
   targetRate: number,
 ): LookupWindowStats {
   const n = o.distinct_ids;
@@ -43,7 +63,10 @@ export function withExpectations(
 }
 
 export class LookupEvaluator {
-  constructor(private readonly cfg: Config, private readonly store: Store) {}
+  constructor(
+    private readonly cfg: Config,
+    private readonly store: Store,
+  ) {}
 
   /** Statistics of every closed window whose pairs changed since it was last evaluated. */
   async run(nowMs = Date.now()): Promise<LookupWindowStats[]> {
@@ -80,7 +103,11 @@ export class LookupEvaluator {
     const out: LookupWindowStats[] = [];
     for (const c of counts) {
       const d = byKey.get(`${c.window_start}|${c.model}|${c.table_name}`);
-      const top = (c.top as unknown as [number, number, string[]][]).map(([row, ids, sample]) => ({ row: Number(row), distinct_ids: Number(ids), sample_ids: sample }));
+      const top = (c.top as unknown as [number, number, string[]][]).map(([row, ids, sample]) => ({
+        row: Number(row),
+        distinct_ids: Number(ids),
+        sample_ids: sample,
+      }));
       out.push(
         withExpectations(
           {

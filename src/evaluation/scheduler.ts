@@ -24,7 +24,11 @@ export class Scheduler {
 
   start(): void {
     if (this.cfg.drift.enabled) {
-      this.tasks.push(schedule(this.cfg.drift.referenceRefreshCron, () => this.guard('reference refresh', () => this.refs.refresh()), { noOverlap: true }));
+      this.tasks.push(
+        schedule(this.cfg.drift.referenceRefreshCron, () => this.guard('reference refresh', () => this.refs.refresh()), {
+          noOverlap: true,
+        }),
+      );
     }
     if (this.jobs.length) this.tasks.push(schedule(this.cfg.drift.evaluateCron, () => this.evaluateNow(), { noOverlap: true }));
   }

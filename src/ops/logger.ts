@@ -20,7 +20,10 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 /** Lets at most `perMinute` lines through per key each minute, and says how many it held back. */
 export class RateLimitedLog {
   private readonly seen = new Map<string, { minute: number; n: number; suppressed: number }>();
-  constructor(private readonly log: Logger, private readonly perMinute: number) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly perMinute: number,
+  ) {}
 
   warn(key: string, obj: object, msg: string): void {
     const minute = Math.floor(Date.now() / 60000);

@@ -31,26 +31,117 @@ export class Metrics {
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
     if (opts.defaultMetrics) collectDefaultMetrics({ register: r, prefix: 'featurewatch_' });
-    this.messagesIn = new Counter({ name: 'featurewatch_messages_in_total', help: 'Messages read from the source', labelNames: ['source'], registers: [r] });
-    this.eventsAccepted = new Counter({ name: 'featurewatch_events_total', help: 'Valid feature events by model', labelNames: ['model'], registers: [r] });
-    this.rejected = new Counter({ name: 'featurewatch_rejected_total', help: 'Rejected inputs by reason', labelNames: ['reason'], registers: [r] });
-    this.deadLettered = new Counter({ name: 'featurewatch_dead_lettered_total', help: 'Rejected inputs produced to the dead-letter topic', labelNames: ['reason'], registers: [r] });
-    this.consumerLag = new Gauge({ name: 'featurewatch_consumer_lag', help: 'High watermark minus next offset to read, per partition', labelNames: ['topic', 'partition'], registers: [r] });
-    this.batchSize = new Histogram({ name: 'featurewatch_batch_messages', help: 'Messages per consumed Kafka batch', buckets: [1, 10, 100, 500, 1000, 5000, 20000], registers: [r] });
-    this.flushes = new Counter({ name: 'featurewatch_flushes_total', help: 'Flushes of partial state to the store by result', labelNames: ['result'], registers: [r] });
-    this.flushMessages = new Histogram({ name: 'featurewatch_flush_messages', help: 'Messages covered by one flush', buckets: [10, 100, 1000, 10000, 100000, 1000000], registers: [r] });
-    this.insertLatency = new Histogram({ name: 'featurewatch_insert_seconds', help: 'ClickHouse insert latency per table (successful attempts)', labelNames: ['table'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [r] });
-    this.insertRetries = new Counter({ name: 'featurewatch_insert_retries_total', help: 'Failed ClickHouse insert attempts that will be retried', labelNames: ['table'], registers: [r] });
+    this.messagesIn = new Counter({
+      name: 'featurewatch_messages_in_total',
+      help: 'Messages read from the source',
+      labelNames: ['source'],
+      registers: [r],
+    });
+    this.eventsAccepted = new Counter({
+      name: 'featurewatch_events_total',
+      help: 'Valid feature events by model',
+      labelNames: ['model'],
+      registers: [r],
+    });
+    this.rejected = new Counter({
+      name: 'featurewatch_rejected_total',
+      help: 'Rejected inputs by reason',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    this.deadLettered = new Counter({
+      name: 'featurewatch_dead_lettered_total',
+      help: 'Rejected inputs produced to the dead-letter topic',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    this.consumerLag = new Gauge({
+      name: 'featurewatch_consumer_lag',
+      help: 'High watermark minus next offset to read, per partition',
+      labelNames: ['topic', 'partition'],
+      registers: [r],
+    });
+    this.batchSize = new Histogram({
+      name: 'featurewatch_batch_messages',
+      help: 'Messages per consumed Kafka batch',
+      buckets: [1, 10, 100, 500, 1000, 5000, 20000],
+      registers: [r],
+    });
+    this.flushes = new Counter({
+      name: 'featurewatch_flushes_total',
+      help: 'Flushes of partial state to the store by result',
+      labelNames: ['result'],
+      registers: [r],
+    });
+    this.flushMessages = new Histogram({
+      name: 'featurewatch_flush_messages',
+      help: 'Messages covered by one flush',
+      buckets: [10, 100, 1000, 10000, 100000, 1000000],
+      registers: [r],
+    });
+    this.insertLatency = new Histogram({
+      name: 'featurewatch_insert_seconds',
+      help: 'ClickHouse insert latency per table (successful attempts)',
+      labelNames: ['table'],
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers: [r],
+    });
+    this.insertRetries = new Counter({
+      name: 'featurewatch_insert_retries_total',
+      help: 'Failed ClickHouse insert attempts that will be retried',
+      labelNames: ['table'],
+      registers: [r],
+    });
     this.storeQueueDepth = new Gauge({ name: 'featurewatch_store_queue_depth', help: 'Flushes waiting for the store', registers: [r] });
     this.windowFlushes = new Counter({ name: 'featurewatch_window_flushes_total', help: 'Window partial states written', registers: [r] });
-    this.consumerPaused = new Gauge({ name: 'featurewatch_consumer_paused', help: '1 while consumption is paused for backpressure', registers: [r] });
-    this.skippedStored = new Counter({ name: 'featurewatch_redelivered_skipped_total', help: 'Redelivered messages skipped because their contribution is already stored', registers: [r] });
-    this.unreplayableFlushes = new Counter({ name: 'featurewatch_unreplayable_flushes_total', help: 'Interrupted flushes that could not be replayed exactly (possible double count)', registers: [r] });
-    this.lastFlushTimestamp = new Gauge({ name: 'featurewatch_last_flush_timestamp_seconds', help: 'Unix time of the last stored flush', registers: [r] });
-    this.driftEvaluations = new Counter({ name: 'featurewatch_drift_evaluations_total', help: 'Windows evaluated for drift', registers: [r] });
-    this.driftShare = new Gauge({ name: 'featurewatch_drift_share', help: 'Share of drifted features in the last evaluated window', labelNames: ['model'], registers: [r] });
-    this.driftedFeatures = new Gauge({ name: 'featurewatch_drifted_features', help: 'Drifted features in the last evaluated window', labelNames: ['model'], registers: [r] });
-    this.alerts = new Counter({ name: 'featurewatch_alerts_total', help: 'Webhook alerts by kind and outcome (sent, failed)', labelNames: ['kind', 'status'], registers: [r] });
-    this.modelDrifted = new Gauge({ name: 'featurewatch_model_drifted', help: '1 when the last evaluated window of the model drifted', labelNames: ['model'], registers: [r] });
+    this.consumerPaused = new Gauge({
+      name: 'featurewatch_consumer_paused',
+      help: '1 while consumption is paused for backpressure',
+      registers: [r],
+    });
+    this.skippedStored = new Counter({
+      name: 'featurewatch_redelivered_skipped_total',
+      help: 'Redelivered messages skipped because their contribution is already stored',
+      registers: [r],
+    });
+    this.unreplayableFlushes = new Counter({
+      name: 'featurewatch_unreplayable_flushes_total',
+      help: 'Interrupted flushes that could not be replayed exactly (possible double count)',
+      registers: [r],
+    });
+    this.lastFlushTimestamp = new Gauge({
+      name: 'featurewatch_last_flush_timestamp_seconds',
+      help: 'Unix time of the last stored flush',
+      registers: [r],
+    });
+    this.driftEvaluations = new Counter({
+      name: 'featurewatch_drift_evaluations_total',
+      help: 'Windows evaluated for drift',
+      registers: [r],
+    });
+    this.driftShare = new Gauge({
+      name: 'featurewatch_drift_share',
+      help: 'Share of drifted features in the last evaluated window',
+      labelNames: ['model'],
+      registers: [r],
+    });
+    this.driftedFeatures = new Gauge({
+      name: 'featurewatch_drifted_features',
+      help: 'Drifted features in the last evaluated window',
+      labelNames: ['model'],
+      registers: [r],
+    });
+    this.alerts = new Counter({
+      name: 'featurewatch_alerts_total',
+      help: 'Webhook alerts by kind and outcome (sent, failed)',
+      labelNames: ['kind', 'status'],
+      registers: [r],
+    });
+    this.modelDrifted = new Gauge({
+      name: 'featurewatch_model_drifted',
+      help: '1 when the last evaluated window of the model drifted',
+      labelNames: ['model'],
+      registers: [r],
+    });
   }
 }

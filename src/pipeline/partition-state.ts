@@ -4,9 +4,10 @@
  * deterministic function of one offset range (replayable with the same dedup tokens) and so a
  * revoked partition's unflushed state can simply be dropped: its new owner re-reads it.
  */
-import { Analyzer, TableRows } from '../analyzers/analyzer';
+import { Analyzer } from '../analyzers/analyzer';
 import { RejectionTally } from '../analyzers/rejections';
 import { WindowClock } from '../window/clock';
+import { TableRows } from '../store/rows';
 
 export class PartitionState {
   readonly rejections = new RejectionTally();
@@ -48,7 +49,11 @@ export class PartitionState {
   }
 
   drainRows(ctx: { instance: string; windowSeconds: number }, out: TableRows = new Map()): TableRows {
-    const d = { instance: ctx.instance, windowSeconds: ctx.windowSeconds, wholeWindowStart: Number.isFinite(this.firstTs) ? this.firstTs : 0 };
+    const d = {
+      instance: ctx.instance,
+      windowSeconds: ctx.windowSeconds,
+      wholeWindowStart: Number.isFinite(this.firstTs) ? this.firstTs : 0,
+    };
     for (const a of this.analyzers) a.drain(out, d);
     this.rejections.drain(out);
     return out;

@@ -5,9 +5,8 @@
 import { Logger } from 'pino';
 import { Config } from '../config/schema';
 import { Decoder } from '../decode';
-import { Headers } from '../decode/binary';
 import { isRejection, Rejection } from '../core/rejection';
-import { FeatureEvent } from '../core/event';
+import { FeatureEvent, MessageHeaders } from '../core/event';
 import { Analyzer } from '../analyzers/analyzer';
 import { Metrics } from '../ops/metrics';
 import { RateLimitedLog } from '../ops/logger';
@@ -15,7 +14,7 @@ import { WindowClock } from '../window/clock';
 import { PartitionState } from './partition-state';
 import { Flush, OffsetRange, StoreWriter, flushId } from '../store/writer';
 
-export type DeadLetter = (value: Buffer | string | null, headers: Headers | undefined, r: Rejection) => Promise<unknown>;
+export type DeadLetter = (value: Buffer | string | null, headers: MessageHeaders | undefined, r: Rejection) => Promise<unknown>;
 
 export interface PipelineDeps {
   cfg: Config;
@@ -52,7 +51,12 @@ export class Pipeline {
     const key = `${topic}\u0000${partition}`;
     let s = this.states.get(key);
     if (!s) {
-      s = new PartitionState(topic, partition, this.d.analyzers(), new WindowClock(this.windowSeconds, this.d.cfg.window.allowedLatenessSeconds));
+      s = new PartitionState(
+        topic,
+        partition,
+        this.d.analyzers(),
+        new WindowClock(this.windowSeconds, this.d.cfg.window.allowedLatenessSeconds),
+      );
       this.states.set(key, s);
     }
     return s;
@@ -80,7 +84,13 @@ export class Pipeline {
   }
 
   /** Decodes and analyzes one message. Returns the rejection when there was one. */
-  handle(ps: PartitionState, offset: number, value: Buffer | string | null, headers: Headers | undefined, fallbackTs: number): Rejection | null {
+  handle(
+    ps: PartitionState,
+    offset: number,
+    value: Buffer | string | null,
+    headers: MessageHeaders | undefined,
+    fallbackTs: number,
+  ): Rejection | null {
     ps.track(offset);
     (ps.topic.startsWith('file:') ? this.inFile : this.inKafka).inc();
     const origin = { topic: ps.topic, partition: ps.partition, offset };
@@ -92,7 +102,12 @@ export class Pipeline {
     if (ps.firstTs === Infinity) ps.firstTs = r.ts;
     const ws = ps.clock.assign(r.ts);
     if (ws === null) {
-      const late: Rejection = { reason: 'late_event', detail: `ts ${new Date(r.ts).toISOString()} is behind the watermark ${new Date(ps.clock.watermark()).toISOString()}`, model: r.model, origin };
+      const late: Rejection = {
+        reason: 'late_event',
+        detail: `ts ${new Date(r.ts).toISOString()} is behind the watermark ${new Date(ps.clock.watermark()).toISOString()}`,
+        model: r.model,
+        origin,
+      };
       this.reject(ps, late, value, headers);
       return late;
     }
@@ -104,14 +119,12 @@ export class Pipeline {
     return null;
   }
 
-  private reject(ps: PartitionState, r: Rejection, value: Buffer | string | null, headers: Headers | undefined): void {
+  private reject(ps: PartitionState, r: Rejection, value: Buffer | string | null, headers: MessageHeaders | undefined): void {
     this.d.metrics.rejected.inc({ reason: r.reason });
     ps.rejections.add(r, Date.now());
     this.rejectLog.warn(r.reason, { reason: r.reason, detail: r.detail, model: r.model, origin: r.origin }, 'input rejected');
     if (this.d.deadLetter) {
-      ps.pendingSends.push(
-        this.d.deadLetter(value, headers, r).then(() => this.d.metrics.deadLettered.inc({ reason: r.reason })),
-      );
+      ps.pendingSends.push(this.d.deadLetter(value, headers, r).then(() => this.d.metrics.deadLettered.inc({ reason: r.reason })));
     }
   }
 

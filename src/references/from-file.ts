@@ -13,7 +13,11 @@ export interface FileReferences {
   rejected: number;
 }
 
-export async function referencesFromFile(path: string, cfg: Config, filter: { model?: string; modelVersion?: string } = {}): Promise<FileReferences> {
+export async function referencesFromFile(
+  path: string,
+  cfg: Config,
+  filter: { model?: string; modelVersion?: string } = {},
+): Promise<FileReferences> {
   const decoder = new Decoder(cfg.limits, 'json');
   const builders = new Map<string, { b: ReferenceBuilder; events: number }>();
   const rl = createInterface({ input: path === '-' ? process.stdin : createReadStream(path), crlfDelay: Infinity });

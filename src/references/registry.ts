@@ -7,11 +7,10 @@
  *   - `replay --reference FILE` registers an in-memory profile (version 0) without storing it.
  */
 import { Logger } from 'pino';
-import { FeatureEvent } from '../core/event';
+import { FeatureEvent, PREDICTION_FEATURE } from '../core/event';
 import { DriftConfig } from '../config/schema';
 import { ReferenceBuilder, ReferenceProfile, ReferenceOptions } from '../drift';
 import { Store, queryRows } from '../store/client';
-import { PREDICTION_FEATURE } from '../analyzers/quality';
 
 export interface ModelReference {
   model: string;
@@ -102,7 +101,11 @@ export class ReferenceRegistry {
     if (!this.store) throw new Error('no store');
     let v = version;
     if (v === undefined) {
-      const r = await queryRows<{ v: number }>(this.store, `SELECT max(version) AS v FROM ${this.store.database}.references WHERE model = {m:String}`, { m: model });
+      const r = await queryRows<{ v: number }>(
+        this.store,
+        `SELECT max(version) AS v FROM ${this.store.database}.references WHERE model = {m:String}`,
+        { m: model },
+      );
       v = Number(r[0]?.v ?? 0) + 1;
     }
     await this.store.client.insert({

@@ -24,13 +24,17 @@ export function createKafka(cfg: KafkaConfig, log: Logger): Kafka {
     clientId: cfg.clientId,
     brokers: cfg.brokers,
     ssl,
-    sasl: cfg.sasl ? ({ mechanism: cfg.sasl.mechanism, username: cfg.sasl.username, password: cfg.sasl.password } as SASLOptions) : undefined,
+    sasl: cfg.sasl
+      ? ({ mechanism: cfg.sasl.mechanism, username: cfg.sasl.username, password: cfg.sasl.password } as SASLOptions)
+      : undefined,
     logLevel: logLevel.WARN,
     // kafkajs logs through pino so secrets are redacted and the format is one JSON line.
-    logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, ...rest } = entry;
-      log[LEVELS[level] ?? 'info']({ kafka: namespace, ...rest }, message);
-    },
+    logCreator:
+      () =>
+      ({ namespace, level, log: entry }) => {
+        const { message, ...rest } = entry;
+        log[LEVELS[level] ?? 'info']({ kafka: namespace, ...rest }, message);
+      },
   };
   return new Kafka(options);
 }

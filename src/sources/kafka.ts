@@ -18,8 +18,8 @@ import { Store, queryRows } from '../store/client';
 import { Metrics } from '../ops/metrics';
 import { OffsetRange } from '../store/writer';
 import { Rejection } from '../core/rejection';
-import { Headers } from '../decode/binary';
 import { withRetry } from '../ops/retry';
+import { MessageHeaders } from '../core/event';
 
 const CUT_DEADLINE_MS = 60_000;
 
@@ -65,7 +65,7 @@ export class KafkaSource {
   }
 
   /** For the dead-letter topic: send a rejected message with its reason in headers. */
-  deadLetter = async (value: Buffer | string | null, headers: Headers | undefined, r: Rejection): Promise<unknown> => {
+  deadLetter = async (value: Buffer | string | null, headers: MessageHeaders | undefined, r: Rejection): Promise<unknown> => {
     if (!this.producer || !this.cfg.kafka.deadLetterTopic) return;
     const h: IHeaders = {};
     for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) h[k] = v as IHeaders[string];
@@ -149,7 +149,10 @@ export class KafkaSource {
           }
         } else if (r.from > stored) {
           this.metrics.unreplayableFlushes.inc();
-          this.log.warn({ flush: f.flush_id, range: r, stored }, 'interrupted flush does not start at stored progress; cannot replay it exactly');
+          this.log.warn(
+            { flush: f.flush_id, range: r, stored },
+            'interrupted flush does not start at stored progress; cannot replay it exactly',
+          );
         }
       }
     }
@@ -175,7 +178,7 @@ export class KafkaSource {
         continue;
       }
       if (ps.cutAt !== null && offset >= ps.cutAt) this.completeCut(ps);
-      this.pipeline.handle(ps, offset, m.value, m.headers as Headers, Number(m.timestamp));
+      this.pipeline.handle(ps, offset, m.value, m.headers as MessageHeaders, Number(m.timestamp));
       resolveOffset(m.offset);
       if (++n % 1000 === 0) await heartbeat();
     }
@@ -211,7 +214,10 @@ export class KafkaSource {
           if (Date.now() < (this.cutDeadline.get(k) ?? 0)) continue;
           // The old range never fully came back (retention?): give up on exact replay.
           this.metrics.unreplayableFlushes.inc();
-          this.log.warn({ topic: ps.topic, partition: ps.partition, cutAt: ps.cutAt, at: ps.to }, 'interrupted flush range did not come back in time');
+          this.log.warn(
+            { topic: ps.topic, partition: ps.partition, cutAt: ps.cutAt, at: ps.to },
+            'interrupted flush range did not come back in time',
+          );
           ps.cutAt = null;
         }
         jobs.push(this.pipeline.flushPartition(ps, this.group));
@@ -249,7 +255,11 @@ export class KafkaSource {
 
   private async commit(ranges: OffsetRange[]): Promise<void> {
     try {
-      await this.consumer.commitOffsets(ranges.filter((r) => this.assigned.has(this.key(r.topic, r.partition))).map((r) => ({ topic: r.topic, partition: r.partition, offset: String(r.to) })));
+      await this.consumer.commitOffsets(
+        ranges
+          .filter((r) => this.assigned.has(this.key(r.topic, r.partition)))
+          .map((r) => ({ topic: r.topic, partition: r.partition, offset: String(r.to) })),
+      );
     } catch (err) {
       // Stored progress is the source of truth; a failed commit only means a re-read that is skipped.
       this.log.warn({ err: (err as Error).message }, 'offset commit failed (progress is stored; re-read messages will be skipped)');
@@ -261,7 +271,8 @@ export class KafkaSource {
       for (const topic of this.cfg.kafka.topics) {
         for (const o of await this.admin.fetchTopicOffsets(topic)) {
           const next = this.nextOffsets.get(this.key(topic, o.partition));
-          if (next !== undefined) this.metrics.consumerLag.set({ topic, partition: String(o.partition) }, Math.max(0, Number(o.high) - next));
+          if (next !== undefined)
+            this.metrics.consumerLag.set({ topic, partition: String(o.partition) }, Math.max(0, Number(o.high) - next));
         }
       }
     } catch (err) {

@@ -182,21 +182,21 @@ export const MIGRATIONS: Migration[] = [
   {
     version: 7,
     name: 'embedding tables: z-score of rows used',
-    statements: [
-      `ALTER TABLE {db}.lookup_stats {on_cluster} ADD COLUMN IF NOT EXISTS rows_used_z Nullable(Float64)`,
-    ],
+    statements: [`ALTER TABLE {db}.lookup_stats {on_cluster} ADD COLUMN IF NOT EXISTS rows_used_z Nullable(Float64)`],
   },
 ];
 
 function render(sql: string, store: Store): string {
   const c = store.cluster;
-  return sql
-    .replaceAll('{db}', store.database)
-    .replaceAll('{on_cluster}', c ? `ON CLUSTER '${c}'` : '')
-    .replaceAll('{engine}', c ? 'ReplicatedMergeTree' : 'MergeTree')
-    .replaceAll('{replacing}', c ? 'ReplicatedReplacingMergeTree' : 'ReplacingMergeTree')
-    // Replicated tables deduplicate inserts by default; plain MergeTree needs a window.
-    .replaceAll('{dedup}', c ? '' : 'SETTINGS non_replicated_deduplication_window = 10000');
+  return (
+    sql
+      .replaceAll('{db}', store.database)
+      .replaceAll('{on_cluster}', c ? `ON CLUSTER '${c}'` : '')
+      .replaceAll('{engine}', c ? 'ReplicatedMergeTree' : 'MergeTree')
+      .replaceAll('{replacing}', c ? 'ReplicatedReplacingMergeTree' : 'ReplacingMergeTree')
+      // Replicated tables deduplicate inserts by default; plain MergeTree needs a window.
+      .replaceAll('{dedup}', c ? '' : 'SETTINGS non_replicated_deduplication_window = 10000')
+  );
 }
 
 export async function migrate(store: Store, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
@@ -208,7 +208,9 @@ export async function migrate(store: Store, migrations: Migration[] = MIGRATIONS
     ) ENGINE = ${store.cluster ? 'ReplicatedReplacingMergeTree' : 'ReplacingMergeTree'} ORDER BY version`,
   });
   const done = new Set(
-    (await queryRows<{ version: number }>(store, `SELECT DISTINCT version FROM ${store.database}.schema_migrations`)).map((r) => Number(r.version)),
+    (await queryRows<{ version: number }>(store, `SELECT DISTINCT version FROM ${store.database}.schema_migrations`)).map((r) =>
+      Number(r.version),
+    ),
   );
   const applied: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {

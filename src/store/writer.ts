@@ -11,9 +11,9 @@
 import { createHash } from 'node:crypto';
 import { Logger } from 'pino';
 import { Store } from './client';
-import { Row, TableRows } from '../analyzers/analyzer';
 import { Metrics } from '../ops/metrics';
 import { withRetry, RetryOptions } from '../ops/retry';
+import { Row, TableRows } from './rows';
 
 export interface OffsetRange {
   topic: string;
@@ -77,7 +77,11 @@ export class StoreWriter {
 
   private async writeNow(f: Flush): Promise<void> {
     const ranges = JSON.stringify(f.ranges);
-    await this.insert('flushes', [{ flush_id: f.id, consumer_group: f.group, instance: this.instance, state: 'intent', ranges, messages: f.messages }], `${f.id}:intent`);
+    await this.insert(
+      'flushes',
+      [{ flush_id: f.id, consumer_group: f.group, instance: this.instance, state: 'intent', ranges, messages: f.messages }],
+      `${f.id}:intent`,
+    );
     for (const [table, rows] of f.rows) {
       for (const r of rows) {
         r.flush_id = f.id;
@@ -86,9 +90,17 @@ export class StoreWriter {
       await this.insert(table, rows, `${f.id}:${table}`);
     }
     if (f.ranges.length) {
-      await this.insert('progress', f.ranges.map((r) => ({ consumer_group: f.group, topic: r.topic, partition: r.partition, next_offset: r.to, flush_id: f.id })), `${f.id}:progress`);
+      await this.insert(
+        'progress',
+        f.ranges.map((r) => ({ consumer_group: f.group, topic: r.topic, partition: r.partition, next_offset: r.to, flush_id: f.id })),
+        `${f.id}:progress`,
+      );
     }
-    await this.insert('flushes', [{ flush_id: f.id, consumer_group: f.group, instance: this.instance, state: 'done', ranges, messages: f.messages }], `${f.id}:done`);
+    await this.insert(
+      'flushes',
+      [{ flush_id: f.id, consumer_group: f.group, instance: this.instance, state: 'done', ranges, messages: f.messages }],
+      `${f.id}:done`,
+    );
     this.metrics.flushes.inc({ result: 'stored' });
     this.metrics.flushMessages.observe(f.messages);
     this.metrics.lastFlushTimestamp.set(Date.now() / 1000);

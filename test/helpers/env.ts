@@ -21,7 +21,10 @@ export function testConfig(over: Record<string, unknown> = {}): Config {
 function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) {
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && typeof a[k] === 'object' ? merge(a[k] as Record<string, unknown>, v as Record<string, unknown>) : v;
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && typeof a[k] === 'object'
+        ? merge(a[k] as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }

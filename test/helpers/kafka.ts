@@ -13,7 +13,10 @@ export async function createTopic(topic: string, partitions: number): Promise<vo
   await admin.disconnect();
 }
 
-export async function produce(topic: string, messages: { key?: string; value: string | Buffer | null; headers?: Record<string, string> }[]): Promise<void> {
+export async function produce(
+  topic: string,
+  messages: { key?: string; value: string | Buffer | null; headers?: Record<string, string> }[],
+): Promise<void> {
   const p = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await p.connect();
   for (let i = 0; i < messages.length; i += 1000) {
@@ -34,7 +37,11 @@ export async function offsets(topic: string, groupId: string): Promise<{ committ
   return { committed, end };
 }
 
-export async function consumeAll(topic: string, expected: number, timeoutMs = 30_000): Promise<{ value: Buffer | null; headers: Record<string, string> }[]> {
+export async function consumeAll(
+  topic: string,
+  expected: number,
+  timeoutMs = 30_000,
+): Promise<{ value: Buffer | null; headers: Record<string, string> }[]> {
   const c = kafka().consumer({ groupId: `reader-${Date.now()}-${Math.random()}` });
   await c.connect();
   await c.subscribe({ topic, fromBeginning: true });

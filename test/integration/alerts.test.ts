@@ -33,7 +33,8 @@ async function appWithDriftedWindow(cfg: Config): Promise<App> {
   const ps = app.pipeline.state('t', 0);
   const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
   let i = 0;
-  for (const m of syntheticMessages({ count: 3000, seed: 5, driftAt: 0, startTs: start, stepMs: 10 })) app.pipeline.handle(ps, i++, m, undefined, 0);
+  for (const m of syntheticMessages({ count: 3000, seed: 5, driftAt: 0, startTs: start, stepMs: 10 }))
+    app.pipeline.handle(ps, i++, m, undefined, 0);
   await app.pipeline.flushPartition(ps, 'g');
   return app;
 }
@@ -41,7 +42,10 @@ async function appWithDriftedWindow(cfg: Config): Promise<App> {
 describe('webhook alerts', () => {
   test('one alert per drifted feature and window, never repeated, retried through failures', async () => {
     const rx = await startReceiver();
-    const cfg = testConfig({ window: { seconds: 60, allowedLatenessSeconds: 0 }, alerts: { webhooks: [{ url: rx.url, headers: { authorization: 'Bearer t0ken' } }], featureDrift: true, modelDrift: true } });
+    const cfg = testConfig({
+      window: { seconds: 60, allowedLatenessSeconds: 0 },
+      alerts: { webhooks: [{ url: rx.url, headers: { authorization: 'Bearer t0ken' } }], featureDrift: true, modelDrift: true },
+    });
     const app = await appWithDriftedWindow(cfg);
     const notifier = new WebhookNotifier(cfg.alerts, app.store, 'i1', app.metrics, quietLogger(), { initialMs: 10, maxMs: 50 });
     const evaluator = new DriftEvaluator(cfg, app.store, app.refs, app.metrics, quietLogger(), notifier);
@@ -57,12 +61,16 @@ describe('webhook alerts', () => {
     const ps = app.pipeline.state('t', 1);
     const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
     let i = 0;
-    for (const m of syntheticMessages({ count: 100, seed: 6, driftAt: 0, startTs: start, stepMs: 10 })) app.pipeline.handle(ps, i++, m, undefined, 0);
+    for (const m of syntheticMessages({ count: 100, seed: 6, driftAt: 0, startTs: start, stepMs: 10 }))
+      app.pipeline.handle(ps, i++, m, undefined, 0);
     await new Promise((r) => setTimeout(r, 5)); // inserted_at must move past the last evaluation
     await app.pipeline.flushPartition(ps, 'g');
     expect(await evaluator.run(Date.now())).toHaveLength(1);
     expect(rx.received).toHaveLength(PLANTED.length);
-    const rows = await queryRows<{ status: string; n: string }>(app.store, `SELECT status, count() AS n FROM ${cfg.clickhouse.database}.alerts GROUP BY status`);
+    const rows = await queryRows<{ status: string; n: string }>(
+      app.store,
+      `SELECT status, count() AS n FROM ${cfg.clickhouse.database}.alerts GROUP BY status`,
+    );
     expect(rows.map((r) => [r.status, Number(r.n)])).toEqual([['sent', PLANTED.length]]);
     await app.close();
     await rx.close();
@@ -70,12 +78,19 @@ describe('webhook alerts', () => {
 
   test('an unreachable webhook is recorded as failed after alerts.maxAttempts', async () => {
     const rx = await startReceiver();
-    const cfg = testConfig({ window: { seconds: 60, allowedLatenessSeconds: 0 }, alerts: { webhooks: [{ url: rx.url }], featureDrift: false, modelDrift: true, maxAttempts: 3 }, drift: { modelDriftShare: 0.2 } });
+    const cfg = testConfig({
+      window: { seconds: 60, allowedLatenessSeconds: 0 },
+      alerts: { webhooks: [{ url: rx.url }], featureDrift: false, modelDrift: true, maxAttempts: 3 },
+      drift: { modelDriftShare: 0.2 },
+    });
     const app = await appWithDriftedWindow(cfg);
     const notifier = new WebhookNotifier(cfg.alerts, app.store, 'i1', app.metrics, quietLogger(), { initialMs: 5, maxMs: 10 });
     rx.failNext(1000);
     await new DriftEvaluator(cfg, app.store, app.refs, app.metrics, quietLogger(), notifier).run(Date.now());
-    const rows = await queryRows<{ kind: string; status: string; attempts: number }>(app.store, `SELECT kind, status, attempts FROM ${cfg.clickhouse.database}.alerts`);
+    const rows = await queryRows<{ kind: string; status: string; attempts: number }>(
+      app.store,
+      `SELECT kind, status, attempts FROM ${cfg.clickhouse.database}.alerts`,
+    );
     expect(rows).toEqual([{ kind: 'model_drift', status: 'failed', attempts: 3 }]);
     expect(rx.received).toHaveLength(0);
     await app.close();
@@ -84,16 +99,34 @@ describe('webhook alerts', () => {
 
   test('a poisoning signal and a badly hashed table alert once each', async () => {
     const rx = await startReceiver();
-    const cfg = testConfig({ window: { seconds: 60, allowedLatenessSeconds: 0 }, drift: { enabled: false }, alerts: { webhooks: [{ url: rx.url }], lookupZ: 4 } });
+    const cfg = testConfig({
+      window: { seconds: 60, allowedLatenessSeconds: 0 },
+      drift: { enabled: false },
+      alerts: { webhooks: [{ url: rx.url }], lookupZ: 4 },
+    });
     const app = await buildApp(cfg, quietLogger());
     const ps = app.pipeline.state('t', 0);
     const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
     const v = [0.1, -0.4, 2.5, 0.7];
-    const msg = (i: number, extra: Record<string, unknown>) => JSON.stringify({ model: 'm', input_id: `i${i}`, ts: start + i, vectors: { emb: v.map((x) => x + i) }, ...extra });
+    const msg = (i: number, extra: Record<string, unknown>) =>
+      JSON.stringify({ model: 'm', input_id: `i${i}`, ts: start + i, vectors: { emb: v.map((x) => x + i) }, ...extra });
     let i = 0;
-    for (; i < 400; i++) app.pipeline.handle(ps, i, msg(i, { lookups: { users: { id: `u${i}`, row: (i * 5) % 1000, size: 1000 } } }), undefined, 0);
-    app.pipeline.handle(ps, i++, JSON.stringify({ model: 'm', input_id: 'cat-1', ts: start + i, label: 'cat', vectors: { emb: v } }), undefined, 0);
-    app.pipeline.handle(ps, i++, JSON.stringify({ model: 'm', input_id: 'dog-1', ts: start + i, label: 'dog', vectors: { emb: v } }), undefined, 0);
+    for (; i < 400; i++)
+      app.pipeline.handle(ps, i, msg(i, { lookups: { users: { id: `u${i}`, row: (i * 5) % 1000, size: 1000 } } }), undefined, 0);
+    app.pipeline.handle(
+      ps,
+      i++,
+      JSON.stringify({ model: 'm', input_id: 'cat-1', ts: start + i, label: 'cat', vectors: { emb: v } }),
+      undefined,
+      0,
+    );
+    app.pipeline.handle(
+      ps,
+      i++,
+      JSON.stringify({ model: 'm', input_id: 'dog-1', ts: start + i, label: 'dog', vectors: { emb: v } }),
+      undefined,
+      0,
+    );
     await app.pipeline.flushPartition(ps, 'g');
     await new LookupEvaluator(cfg, app.store).run(Date.now());
     const notifier = new WebhookNotifier(cfg.alerts, app.store, 'i1', app.metrics, quietLogger(), { initialMs: 5, maxMs: 10 });
@@ -107,4 +140,3 @@ describe('webhook alerts', () => {
     await rx.close();
   });
 });
-

@@ -38,10 +38,15 @@ function freshStore(): Record<string, string> {
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FW_')));
   return new Promise((resolve) => {
-    execFile(TSX, ['src/cli.ts', ...args], { cwd: ROOT, env: { ...base, ...env }, maxBuffer: 16 << 20, timeout: 90_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      TSX,
+      ['src/cli.ts', ...args],
+      { cwd: ROOT, env: { ...base, ...env }, maxBuffer: 16 << 20, timeout: 90_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -118,7 +123,13 @@ describe('featurewatch CLI', () => {
     expect(r.code).toBe(0);
     // stdout is the report and nothing else (logs go to stderr).
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ report_version: expect.anything(), featurewatch_version: expect.any(String), input, lines: lines.length, events: 300 });
+    expect(report).toMatchObject({
+      report_version: expect.anything(),
+      featurewatch_version: expect.any(String),
+      input,
+      lines: lines.length,
+      events: 300,
+    });
     expect(report.rejected).toEqual({ not_json: 2, missing_input_id: 1, vector_length_mismatch: 1 });
   });
 
@@ -144,36 +155,54 @@ describe('featurewatch CLI', () => {
 
   test('replay --reference --json: the DESIGN report, with planted drift and exact collisions that match brute force', async () => {
     const ref = file('ref.ndjson', [...syntheticMessages({ count: 3000, seed: 1 })].join('\n') + '\n');
-    const curLines = [...syntheticMessages({ count: 3000, seed: 2, driftAt: 0, exactCollisionRate: 0.02, nearCollisionRate: 0.01, invalidRate: 0.01 })];
+    const curLines = [
+      ...syntheticMessages({ count: 3000, seed: 2, driftAt: 0, exactCollisionRate: 0.02, nearCollisionRate: 0.01, invalidRate: 0.01 }),
+    ];
     const cur = file('cur.ndjson', curLines.join('\n') + '\n');
     const r = await cli(['replay', '--input', cur, '--reference', ref, '--json'], freshStore());
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.report_version).toBe(1);
-    for (const d of report.drift) expect(Object.keys(d)).toEqual(expect.arrayContaining(['model', 'feature', 'n_ref', 'n_cur', 'psi', 'ks_d', 'ks_p', 'drifted']));
-    expect(report.drift.filter((d: { drifted: boolean }) => d.drifted).map((d: { feature: string }) => d.feature).sort()).toEqual(['country', 'is_new', 'num_0', 'num_1', 'num_2', 'num_3']);
+    for (const d of report.drift)
+      expect(Object.keys(d)).toEqual(expect.arrayContaining(['model', 'feature', 'n_ref', 'n_cur', 'psi', 'ks_d', 'ks_p', 'drifted']));
+    expect(
+      report.drift
+        .filter((d: { drifted: boolean }) => d.drifted)
+        .map((d: { feature: string }) => d.feature)
+        .sort(),
+    ).toEqual(['country', 'is_new', 'num_0', 'num_1', 'num_2', 'num_3']);
     // Exact collisions against brute force over the valid input lines.
     const byVector = new Map<string, Set<string>>();
     for (const line of curLines) {
       let m: { model?: string; input_id?: string; vectors?: { penultimate?: unknown[] } };
-      try { m = JSON.parse(line); } catch { continue; }
+      try {
+        m = JSON.parse(line);
+      } catch {
+        continue;
+      }
       const v = m.vectors?.penultimate;
       if (!m.model || !m.input_id || !Array.isArray(v) || v.some((x) => typeof x !== 'number')) continue;
       const key = JSON.stringify(v);
       (byVector.get(key) ?? byVector.set(key, new Set()).get(key)!).add(m.input_id);
     }
-    const truth = [...byVector.values()].filter((s) => s.size >= 2).map((s) => [...s].sort().join(',')).sort();
+    const truth = [...byVector.values()]
+      .filter((s) => s.size >= 2)
+      .map((s) => [...s].sort().join(','))
+      .sort();
     expect(truth.length).toBeGreaterThan(10);
     const found = report.collisions.exact.map((c: { input_ids: string[] }) => [...c.input_ids].sort().join(',')).sort();
     expect(found).toEqual(truth);
-    for (const c of report.collisions.exact) expect(Object.keys(c)).toEqual(expect.arrayContaining(['model', 'vector', 'distinct_inputs', 'input_ids']));
+    for (const c of report.collisions.exact)
+      expect(Object.keys(c)).toEqual(expect.arrayContaining(['model', 'vector', 'distinct_inputs', 'input_ids']));
     expect(report.collisions.near.length).toBeGreaterThan(0);
     for (const n of report.collisions.near) {
       expect(Object.keys(n)).toEqual(expect.arrayContaining(['model', 'vector', 'input_a', 'input_b', 'similarity']));
       expect(n.similarity).toBeGreaterThanOrEqual(0.995);
     }
     expect(report.lookups).toHaveLength(1);
-    expect(Object.keys(report.lookups[0])).toEqual(expect.arrayContaining(['model', 'table', 'distinct_ids', 'rows_used', 'colliding_rows', 'expected_colliding_rows']));
+    expect(Object.keys(report.lookups[0])).toEqual(
+      expect.arrayContaining(['model', 'table', 'distinct_ids', 'rows_used', 'colliding_rows', 'expected_colliding_rows']),
+    );
   });
 
   test('baseline stores versioned references; drift and collisions read the store', async () => {

@@ -14,8 +14,14 @@ const DIM = 32;
 const rand = mulberry32(2024);
 const randomVector = () => Array.from({ length: DIM }, () => normal(rand));
 const cosine = (a: number[], b: number[]) => {
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+  let d = 0,
+    na = 0,
+    nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
   return d / Math.sqrt(na * nb);
 };
 /** A vector at cosine ≈ target from v (rotate a little towards a random orthogonal direction). */
@@ -75,10 +81,20 @@ describe('collisions in the daemon', () => {
 
     const topic = uniqueName('fw-coll');
     await createTopic(topic, 3);
-    await produce(topic, msgs.map((m, i) => ({
-      key: m.input_id,
-      value: JSON.stringify({ model: 'm', input_id: m.input_id, ts: start + i * 10, vectors: { emb: m.vec }, label: m.label, lookups: { users: m.lookup } }),
-    })));
+    await produce(
+      topic,
+      msgs.map((m, i) => ({
+        key: m.input_id,
+        value: JSON.stringify({
+          model: 'm',
+          input_id: m.input_id,
+          ts: start + i * 10,
+          vectors: { emb: m.vec },
+          label: m.label,
+          lookups: { users: m.lookup },
+        }),
+      })),
+    );
     const cfg = testConfig({
       kafka: { brokers: brokers(), topics: [topic], groupId: uniqueName('g'), fromBeginning: true },
       store: { flushIntervalSeconds: 0.5 },
@@ -86,7 +102,10 @@ describe('collisions in the daemon', () => {
       drift: { enabled: false },
     });
     d = await startDaemon(cfg, quietLogger());
-    await waitFor(() => offsets(topic, cfg.kafka.groupId), (o) => o.committed.every((c, i) => c === o.end[i]));
+    await waitFor(
+      () => offsets(topic, cfg.kafka.groupId),
+      (o) => o.committed.every((c, i) => c === o.end[i]),
+    );
     await d.scheduler.evaluateNow();
     const r = await collisionsFromStore(d.app.store, { model: 'm', limit: 1000 });
 
@@ -103,7 +122,10 @@ describe('collisions in the daemon', () => {
     expect(r.near).toHaveLength(nearPairs.length);
 
     expect(r.poisoning.map((x) => [x.input_a, x.input_b].sort())).toEqual([['poison-a', 'poison-b']]);
-    const rates = await queryRows<{ inputs: string; collided: string; redeliveries: string }>(d.app.store, `SELECT sum(inputs) AS inputs, sum(collided_inputs) AS collided, sum(redeliveries) AS redeliveries FROM ${cfg.clickhouse.database}.collision_window_stats`);
+    const rates = await queryRows<{ inputs: string; collided: string; redeliveries: string }>(
+      d.app.store,
+      `SELECT sum(inputs) AS inputs, sum(collided_inputs) AS collided, sum(redeliveries) AS redeliveries FROM ${cfg.clickhouse.database}.collision_window_stats`,
+    );
     expect(Number(rates[0].redeliveries)).toBe(1);
     expect(Number(rates[0].collided)).toBe(groups.reduce((s, g) => s + g - 1, 0) + 1);
 
@@ -115,7 +137,13 @@ describe('collisions in the daemon', () => {
       const rows = byWindow.get(w) ?? byWindow.set(w, new Map()).get(w)!;
       (rows.get(m.lookup.row) ?? rows.set(m.lookup.row, new Set()).get(m.lookup.row)!).add(m.lookup.id);
     });
-    const stats = await queryRows<{ window_start: string; distinct_ids: string; rows_used: string; colliding_rows: string; z_score: number }>(
+    const stats = await queryRows<{
+      window_start: string;
+      distinct_ids: string;
+      rows_used: string;
+      colliding_rows: string;
+      z_score: number;
+    }>(
       d.app.store,
       `SELECT toUnixTimestamp64Milli(window_start) AS window_start, distinct_ids, rows_used, colliding_rows, z_score FROM ${cfg.clickhouse.database}.lookup_stats FINAL ORDER BY window_start`,
     );
@@ -123,7 +151,11 @@ describe('collisions in the daemon', () => {
     for (const s of stats) {
       const rows = byWindow.get(Number(s.window_start))!;
       const ids = new Set([...rows.values()].flatMap((x) => [...x]));
-      expect([Number(s.distinct_ids), Number(s.rows_used), Number(s.colliding_rows)]).toEqual([ids.size, rows.size, [...rows.values()].filter((x) => x.size >= 2).length]);
+      expect([Number(s.distinct_ids), Number(s.rows_used), Number(s.colliding_rows)]).toEqual([
+        ids.size,
+        rows.size,
+        [...rows.values()].filter((x) => x.size >= 2).length,
+      ]);
       // Stride 8 into 1,000 rows reaches only 125 of them: far more sharing than uniform hashing.
       expect(s.z_score).toBeGreaterThan(3);
     }
@@ -134,7 +166,8 @@ describe('collisions in the daemon', () => {
     const msgs: { key: string; value: string }[] = [];
     const planted: string[][] = [];
     let n = 0;
-    const push = (vec: number[]) => msgs.push({ key: `k${n}`, value: JSON.stringify({ model: 'm', input_id: `x-${n}`, ts: start + n++ * 10, vectors: { emb: vec } }) });
+    const push = (vec: number[]) =>
+      msgs.push({ key: `k${n}`, value: JSON.stringify({ model: 'm', input_id: `x-${n}`, ts: start + n++ * 10, vectors: { emb: vec } }) });
     for (let i = 0; i < 300; i++) push(randomVector());
     for (const size of [2, 3, 4, 6]) {
       const v = randomVector();
@@ -164,17 +197,33 @@ describe('collisions in the daemon', () => {
     const b = await startDaemon({ ...pairCfg, instanceId: uniqueName('inst') }, quietLogger());
     try {
       // Both replicas own partitions before any message arrives, so groups straddle replicas.
-      await waitFor(async () => [a.source.assignedPartitions, b.source.assignedPartitions], ([x, y]) => x > 0 && y > 0 && x + y === 4);
+      await waitFor(
+        async () => [a.source.assignedPartitions, b.source.assignedPartitions],
+        ([x, y]) => x > 0 && y > 0 && x + y === 4,
+      );
       await produce(topic, msgs);
-      for (const [cfg, ds] of [[soloCfg, [solo]], [pairCfg, [a, b]]] as const) {
-        await waitFor(() => offsets(topic, cfg.kafka.groupId), (o) => o.committed.every((c, i) => c === o.end[i]));
+      for (const [cfg, ds] of [
+        [soloCfg, [solo]],
+        [pairCfg, [a, b]],
+      ] as const) {
+        await waitFor(
+          () => offsets(topic, cfg.kafka.groupId),
+          (o) => o.committed.every((c, i) => c === o.end[i]),
+        );
         for (const x of ds) await x.scheduler.evaluateNow();
       }
-      const clusters = async (x: Daemon) => (await collisionsFromStore(x.app.store, { model: 'm', limit: 100 })).clusters.map((c) => [Number(c.distinct_inputs), [...(c.input_ids as string[])].sort()]);
+      const clusters = async (x: Daemon) =>
+        (await collisionsFromStore(x.app.store, { model: 'm', limit: 100 })).clusters.map((c) => [
+          Number(c.distinct_inputs),
+          [...(c.input_ids as string[])].sort(),
+        ]);
       const one = (await clusters(solo)).sort();
       expect(one.map((c) => c[1])).toEqual([...planted].sort());
       expect((await clusters(a)).sort()).toEqual(one);
-      const crossed = await queryRows<{ n: string }>(a.app.store, `SELECT count() AS n FROM ${pairCfg.clickhouse.database}.collision_clusters WHERE instance = 'cross-replica'`);
+      const crossed = await queryRows<{ n: string }>(
+        a.app.store,
+        `SELECT count() AS n FROM ${pairCfg.clickhouse.database}.collision_clusters WHERE instance = 'cross-replica'`,
+      );
       expect(Number(crossed[0].n)).toBeGreaterThan(0);
     } finally {
       await Promise.all([solo.stop(), a.stop(), b.stop()]);

@@ -18,9 +18,9 @@ import { observeReference } from '../../src/references/registry';
 import { isRejection } from '../../src/core/rejection';
 import { DriftEvaluator } from '../../src/evaluation/drift-evaluator';
 import { LookupEvaluator } from '../../src/evaluation/lookup-evaluator';
-import { chTime } from '../../src/analyzers/analyzer';
 import { VERSION } from '../../src/version';
 import { testConfig, quietLogger } from '../helpers/env';
+import { chTime } from '../../src/store/rows';
 
 const DIR = join(__dirname, '..', '..', 'dashboards');
 const DS_TYPE = 'grafana-clickhouse-datasource';
@@ -62,7 +62,9 @@ interface Dashboard {
   templating: { list: Variable[] };
 }
 
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const dashboards: [string, Dashboard][] = files.map((f) => [f, JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Dashboard]);
 
 /** Every panel, rows' nested panels included. */
@@ -70,7 +72,7 @@ function allPanels(d: Dashboard): Panel[] {
   return d.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
 }
 const queryPanels = (d: Dashboard) => allPanels(d).filter((p) => p.type !== 'row');
-const variableSql = (v: Variable) => (typeof v.query === 'string' ? v.query : v.query?.rawSql ?? '');
+const variableSql = (v: Variable) => (typeof v.query === 'string' ? v.query : (v.query?.rawSql ?? ''));
 
 /** Every `datasource` reference anywhere in the JSON, with its path. */
 function datasourceRefs(node: unknown, path = '$'): [string, unknown][] {
@@ -176,7 +178,7 @@ async function run(app: App, sql: string): Promise<Result> {
       if (first) expect([sql, r.meta.map((c) => c.name), r.data.length]).toEqual([sql, first.meta.map((c) => c.name), first.data.length]);
       first = r;
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n(enable_analyzer=${enable_analyzer})\n${sql}`);
+      throw new Error(`${(err as Error).message}\n(enable_analyzer=${enable_analyzer})\n${sql}`, { cause: err });
     }
   }
   return first!;
@@ -269,7 +271,9 @@ function exactTruth(messages: string[]): ExactTruth {
 
 describe('Grafana dashboards', () => {
   test('dashboards are shipped', () => {
-    expect(files).toEqual(expect.arrayContaining(['featurewatch-overview.json', 'featurewatch-drift.json', 'featurewatch-collisions.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['featurewatch-overview.json', 'featurewatch-drift.json', 'featurewatch-collisions.json']),
+    );
   });
 
   test('each dashboard has a unique uid, a title and only the templated ClickHouse data source', () => {
@@ -308,7 +312,12 @@ describe('Grafana dashboards', () => {
         expect([where, p.gridPos && p.gridPos.x + p.gridPos.w <= 24]).toEqual([where, true]);
         expect([where, (p.targets ?? []).length > 0]).toEqual([where, true]);
         for (const t of p.targets ?? []) {
-          expect([where, t.editorType, typeof t.rawSql, [FORMAT_TIME_SERIES, FORMAT_TABLE].includes(t.format ?? -1)]).toEqual([where, 'sql', 'string', true]);
+          expect([where, t.editorType, typeof t.rawSql, [FORMAT_TIME_SERIES, FORMAT_TABLE].includes(t.format ?? -1)]).toEqual([
+            where,
+            'sql',
+            'string',
+            true,
+          ]);
           for (const r of referencedVariables(t.rawSql!)) expect([where, r, vars.has(r)]).toEqual([where, r, true]);
           // The plugin's recommended read-only user (readonly=1) may not change settings per query.
           expect([where, /\bSETTINGS\b/i.test(t.rawSql!)]).toEqual([where, false]);
@@ -345,7 +354,16 @@ describe('Grafana dashboards', () => {
       let line = 0;
       // Collisions (on by default: app.detector): 1% exact and 0.5% near copies of earlier vectors.
       const messages = withCollisionCases(
-        syntheticMessages({ count: MESSAGES, seed: 9, driftAt: 3000, startTs: start, stepMs: 20, invalidRate: 0.01, exactCollisionRate: 0.01, nearCollisionRate: 0.005 }),
+        syntheticMessages({
+          count: MESSAGES,
+          seed: 9,
+          driftAt: 3000,
+          startTs: start,
+          stepMs: 20,
+          invalidRate: 0.01,
+          exactCollisionRate: 0.01,
+          nearCollisionRate: 0.005,
+        }),
       );
       truth = exactTruth(messages);
       expect(app.detector).not.toBeNull();
@@ -366,8 +384,26 @@ describe('Grafana dashboards', () => {
       const beats = [];
       for (let i = 0; i < 20; i++) {
         const at = chTime(Date.now() - (20 - i) * 30_000);
-        beats.push({ instance: cfg.instanceId, at, version: VERSION, role: 'consumer', messages_in: 1000 * (i + 1), rejected: 10 * i, lag: 500 - 20 * i, pending_flushes: i % 3 });
-        beats.push({ instance: 'replica-2', at, version: VERSION, role: 'consumer', messages_in: 800 * ((i % 10) + 1), rejected: 0, lag: 40, pending_flushes: 0 });
+        beats.push({
+          instance: cfg.instanceId,
+          at,
+          version: VERSION,
+          role: 'consumer',
+          messages_in: 1000 * (i + 1),
+          rejected: 10 * i,
+          lag: 500 - 20 * i,
+          pending_flushes: i % 3,
+        });
+        beats.push({
+          instance: 'replica-2',
+          at,
+          version: VERSION,
+          role: 'consumer',
+          messages_in: 800 * ((i % 10) + 1),
+          rejected: 0,
+          lag: 40,
+          pending_flushes: 0,
+        });
       }
       await app.store.client.insert({ table: `${app.store.database}.heartbeats`, values: beats, format: 'JSONEachRow' });
     });
@@ -417,7 +453,8 @@ describe('Grafana dashboards', () => {
               if (t.format === FORMAT_TIME_SERIES) {
                 // A time column first, then label (string) and value (numeric) columns, in time order.
                 expect([where, r.meta[0].name, isTimeType(r.meta[0].type)]).toEqual([where, 'time', true]);
-                for (const c of r.meta.slice(1)) expect([where, c.name, c.type, isLabelType(c.type) || isNumberType(c.type)]).toEqual([where, c.name, c.type, true]);
+                for (const c of r.meta.slice(1))
+                  expect([where, c.name, c.type, isLabelType(c.type) || isNumberType(c.type)]).toEqual([where, c.name, c.type, true]);
                 expect([where, r.meta.slice(1).some((c) => isNumberType(c.type))]).toEqual([where, true]);
                 const times = r.data.map((row) => String(row.time));
                 expect([where, times]).toEqual([where, [...times].sort()]);
@@ -523,7 +560,12 @@ describe('Grafana dashboards', () => {
       const clusters = await panelRows(UID, 'Largest clusters');
       expect(groups.length).toBeGreaterThan(50);
       expect(clusters).toHaveLength(50); // LIMIT 50
-      expect(clusters.map((c) => Number(c.inputs))).toEqual(groups.map((g) => g.size).sort((a, b) => b - a).slice(0, 50));
+      expect(clusters.map((c) => Number(c.inputs))).toEqual(
+        groups
+          .map((g) => g.size)
+          .sort((a, b) => b - a)
+          .slice(0, 50),
+      );
       const zero = clusters.find((c) => c.degenerate_kind === 'zero');
       expect([Number(zero?.inputs), zero?.inputs_count]).toEqual([zeros, 'exact']);
       for (const c of clusters) {

@@ -37,7 +37,10 @@ function daemonConfig(topic: string, group: string, base?: Config, over: Record<
 
 /** Valid synthetic events (every one carries num_0), keyed so they spread over the partitions. */
 function messages(n: number, seed: number, prefix = 'k') {
-  return [...syntheticMessages({ count: n, seed, startTs: Date.now() - 60_000, stepMs: 1 })].map((value, i) => ({ key: `${prefix}${i}`, value }));
+  return [...syntheticMessages({ count: n, seed, startTs: Date.now() - 60_000, stepMs: 1 })].map((value, i) => ({
+    key: `${prefix}${i}`,
+    value,
+  }));
 }
 
 const allCommitted = (o: { committed: number[]; end: number[] }) => o.committed.every((c, i) => c === o.end[i]);
@@ -112,9 +115,19 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
       }
       // More arrives while paused, and the store stays down for several failed retries.
       await send(2000);
-      await waitFor(() => gauge(d.app.metrics.insertRetries), (n) => n >= 8, 30_000, 50);
+      await waitFor(
+        () => gauge(d.app.metrics.insertRetries),
+        (n) => n >= 8,
+        30_000,
+        50,
+      );
       const readWhilePaused = await gauge(d.app.metrics.messagesIn);
-      await waitFor(() => gauge(d.app.metrics.insertRetries), (n) => n >= 12, 30_000, 50);
+      await waitFor(
+        () => gauge(d.app.metrics.insertRetries),
+        (n) => n >= 12,
+        30_000,
+        50,
+      );
       // Paused means paused: nothing more is read, nothing accumulates outside the bounded queue
       // of flushes, and nothing of the outage period is committed.
       expect(await gauge(d.app.metrics.consumerPaused)).toBe(1);
@@ -152,91 +165,102 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
   test.each([
     ['after earlier flushes stored progress', 2000],
     ["on the partition's very first flush", 0],
-  ])('a crash between intent and done (%s) is replayed by the next owner over the same range, and deduplicated', async (_case, firstCount) => {
-    const topic = uniqueName('fw-crash');
-    await createTopic(topic, 3);
-    const group = uniqueName('g');
-    const cfgA = daemonConfig(topic, group);
-    const a = await startDaemon(cfgA, quietLogger());
-    running.push(a);
-    let failProgress = false;
-    let crashed = false;
-    interceptInserts(a, (table) => {
-      if (crashed) throw new Error('injected: process is dead');
-      if (failProgress && table === 'progress') throw new Error('injected: progress insert fails');
-    });
+  ])(
+    'a crash between intent and done (%s) is replayed by the next owner over the same range, and deduplicated',
+    async (_case, firstCount) => {
+      const topic = uniqueName('fw-crash');
+      await createTopic(topic, 3);
+      const group = uniqueName('g');
+      const cfgA = daemonConfig(topic, group);
+      const a = await startDaemon(cfgA, quietLogger());
+      running.push(a);
+      let failProgress = false;
+      let crashed = false;
+      interceptInserts(a, (table) => {
+        if (crashed) throw new Error('injected: process is dead');
+        if (failProgress && table === 'progress') throw new Error('injected: progress insert fails');
+      });
 
-    // A stores a first batch completely (when there is one), so stored progress is non-zero.
-    const first = messages(firstCount, 21, 'a');
-    if (first.length) {
-      await produce(topic, first);
-      await waitFor(() => offsets(topic, group), allCommitted);
-    }
+      // A stores a first batch completely (when there is one), so stored progress is non-zero.
+      const first = messages(firstCount, 21, 'a');
+      if (first.length) {
+        await produce(topic, first);
+        await waitFor(() => offsets(topic, group), allCommitted);
+      }
 
-    // Then every flush of A stops after its data rows: intent + rows are stored, progress never.
-    failProgress = true;
-    const second = messages(3000, 22, 'b');
-    await produce(topic, second);
-    await waitFor(() => gauge(a.app.metrics.insertRetries), (n) => n >= 1, 30_000, 20);
-    const db = cfgA.clickhouse.database;
-    const interrupted = await queryRows<{ flush_id: string; ranges: string; instance: string }>(
-      a.app.store,
-      `SELECT flush_id, any(ranges) AS ranges, any(instance) AS instance FROM ${db}.flushes WHERE consumer_group = {g:String}
-       GROUP BY flush_id HAVING countIf(state = 'done') = 0`,
-      { g: group },
-    );
-    // The writer is serial: exactly one flush is between intent and done.
-    expect(interrupted).toHaveLength(1);
-    const f = interrupted[0];
-    const [range] = JSON.parse(f.ranges) as { topic: string; partition: number; from: number; to: number }[];
-    expect(range.from > 0).toBe(firstCount > 0);
-    const rowsOf = (id: string) =>
-      queryRows<{ n: string; instances: string[]; events: string }>(
-        a.app.store,
-        `SELECT count() AS n, groupUniqArray(instance) AS instances, sum(count) AS events FROM ${db}.feature_stats WHERE flush_id = {f:String}`,
-        { f: id },
+      // Then every flush of A stops after its data rows: intent + rows are stored, progress never.
+      failProgress = true;
+      const second = messages(3000, 22, 'b');
+      await produce(topic, second);
+      await waitFor(
+        () => gauge(a.app.metrics.insertRetries),
+        (n) => n >= 1,
+        30_000,
+        20,
       );
-    const [rowsBefore] = await rowsOf(f.flush_id);
-    expect(Number(rowsBefore.n)).toBeGreaterThan(0);
-    expect(rowsBefore.instances).toEqual([cfgA.instanceId]);
-    // The partial flush is visible (counted once so far), and Kafka has not moved past it.
-    const committedAtCrash = await offsets(topic, group);
-    expect(committedAtCrash.committed[range.partition]).toBe(range.from === 0 ? -1 : range.from);
+      const db = cfgA.clickhouse.database;
+      const interrupted = await queryRows<{ flush_id: string; ranges: string; instance: string }>(
+        a.app.store,
+        `SELECT flush_id, any(ranges) AS ranges, any(instance) AS instance FROM ${db}.flushes WHERE consumer_group = {g:String}
+       GROUP BY flush_id HAVING countIf(state = 'done') = 0`,
+        { g: group },
+      );
+      // The writer is serial: exactly one flush is between intent and done.
+      expect(interrupted).toHaveLength(1);
+      const f = interrupted[0];
+      const [range] = JSON.parse(f.ranges) as { topic: string; partition: number; from: number; to: number }[];
+      expect(range.from > 0).toBe(firstCount > 0);
+      const rowsOf = (id: string) =>
+        queryRows<{ n: string; instances: string[]; events: string }>(
+          a.app.store,
+          `SELECT count() AS n, groupUniqArray(instance) AS instances, sum(count) AS events FROM ${db}.feature_stats WHERE flush_id = {f:String}`,
+          { f: id },
+        );
+      const [rowsBefore] = await rowsOf(f.flush_id);
+      expect(Number(rowsBefore.n)).toBeGreaterThan(0);
+      expect(rowsBefore.instances).toEqual([cfgA.instanceId]);
+      // The partial flush is visible (counted once so far), and Kafka has not moved past it.
+      const committedAtCrash = await offsets(topic, group);
+      expect(committedAtCrash.committed[range.partition]).toBe(range.from === 0 ? -1 : range.from);
 
-    // Hard crash: nothing more reaches the store, no final flush, the member leaves the group.
-    crashed = true;
-    a.app.writer.stop();
-    await (a.source as unknown as { consumer: { disconnect(): Promise<void> } }).consumer.disconnect();
+      // Hard crash: nothing more reaches the store, no final flush, the member leaves the group.
+      crashed = true;
+      a.app.writer.stop();
+      await (a.source as unknown as { consumer: { disconnect(): Promise<void> } }).consumer.disconnect();
 
-    // B takes over in the same group and database.
-    const b = await startDaemon(daemonConfig(topic, group, cfgA), quietLogger());
-    running.push(b);
-    const total = first.length + second.length;
-    await waitFor(() => offsets(topic, group), allCommitted, 90_000);
-    await waitFor(() => storedEvents(b.app.store), (n) => n >= total);
+      // B takes over in the same group and database.
+      const b = await startDaemon(daemonConfig(topic, group, cfgA), quietLogger());
+      running.push(b);
+      const total = first.length + second.length;
+      await waitFor(() => offsets(topic, group), allCommitted, 90_000);
+      await waitFor(
+        () => storedEvents(b.app.store),
+        (n) => n >= total,
+      );
 
-    // The interrupted flush was completed under the same id...
-    const states = await queryRows<{ state: string; n: string }>(
-      b.app.store,
-      `SELECT state, count() AS n FROM ${db}.flushes WHERE flush_id = {f:String} GROUP BY state`,
-      { f: f.flush_id },
-    );
-    expect(Object.fromEntries(states.map((s) => [s.state, Number(s.n)]))).toEqual({ intent: 1, done: 1 });
-    const progress = await queryRows<{ next: string }>(
-      b.app.store,
-      `SELECT max(next_offset) AS next FROM ${db}.progress WHERE consumer_group = {g:String} AND topic = {t:String} AND partition = {p:UInt32} AND flush_id = {f:String}`,
-      { g: group, t: topic, p: range.partition, f: f.flush_id },
-    );
-    expect(Number(progress[0].next)).toBe(range.to);
-    // ...and B's copy of its rows was dropped by ClickHouse: only A's rows carry that flush id.
-    const [rowsAfter] = await rowsOf(f.flush_id);
-    expect(rowsAfter).toEqual(rowsBefore);
-    expect(await gauge(b.app.metrics.unreplayableFlushes)).toBe(0);
-    // Exact totals: nothing lost, nothing counted twice.
-    expect(await storedEvents(b.app.store)).toBe(total);
-    const off = await offsets(topic, group);
-    expect(off.committed.reduce((x, y) => x + y, 0)).toBe(total);
-  });
+      // The interrupted flush was completed under the same id...
+      const states = await queryRows<{ state: string; n: string }>(
+        b.app.store,
+        `SELECT state, count() AS n FROM ${db}.flushes WHERE flush_id = {f:String} GROUP BY state`,
+        { f: f.flush_id },
+      );
+      expect(Object.fromEntries(states.map((s) => [s.state, Number(s.n)]))).toEqual({ intent: 1, done: 1 });
+      const progress = await queryRows<{ next: string }>(
+        b.app.store,
+        `SELECT max(next_offset) AS next FROM ${db}.progress WHERE consumer_group = {g:String} AND topic = {t:String} AND partition = {p:UInt32} AND flush_id = {f:String}`,
+        { g: group, t: topic, p: range.partition, f: f.flush_id },
+      );
+      expect(Number(progress[0].next)).toBe(range.to);
+      // ...and B's copy of its rows was dropped by ClickHouse: only A's rows carry that flush id.
+      const [rowsAfter] = await rowsOf(f.flush_id);
+      expect(rowsAfter).toEqual(rowsBefore);
+      expect(await gauge(b.app.metrics.unreplayableFlushes)).toBe(0);
+      // Exact totals: nothing lost, nothing counted twice.
+      expect(await storedEvents(b.app.store)).toBe(total);
+      const off = await offsets(topic, group);
+      expect(off.committed.reduce((x, y) => x + y, 0)).toBe(total);
+    },
+  );
 
   test('SIGTERM to the real CLI drains, flushes, commits and exits 0 within the grace period', async () => {
     const topic = uniqueName('fw-sigterm');
@@ -268,7 +292,11 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
       const port = await child.httpPort;
       const metric = async (name: string) => sumMetric(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), name);
       // Every message read and held in memory, none stored yet.
-      await waitFor(() => metric('featurewatch_messages_in_total'), (n) => n >= ms.length, 60_000);
+      await waitFor(
+        () => metric('featurewatch_messages_in_total'),
+        (n) => n >= ms.length,
+        60_000,
+      );
       expect(await metric('featurewatch_messages_in_total')).toBe(ms.length);
       expect(await metric('featurewatch_flushes_total')).toBe(0);
       // Nothing committed yet (-1 = no committed offset).
@@ -369,5 +397,9 @@ function spawnCli(args: string[]): { proc: ChildProcess; exit: Promise<number | 
 async function chdbQuery(path: string, sql: string): Promise<Record<string, string>[]> {
   const script = `const { Session } = require('chdb'); const s = new Session(process.argv[1]); process.stdout.write(s.query(process.argv[2], 'JSONEachRow')); s.close();`;
   const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, path, sql], { cwd: ROOT });
-  return stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }

@@ -58,24 +58,39 @@ describe('drift in the daemon', () => {
     await createTopic(topic, 3);
     // Two full minutes of drifted traffic, an hour ago (windows already closed).
     const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
-    const ms = [...syntheticMessages({ count: 6000, seed: 9, driftAt: 0, startTs: start, stepMs: 20 })].map((value, i) => ({ key: `k${i}`, value }));
+    const ms = [...syntheticMessages({ count: 6000, seed: 9, driftAt: 0, startTs: start, stepMs: 20 })].map((value, i) => ({
+      key: `k${i}`,
+      value,
+    }));
     await produce(topic, ms);
 
     const solo = cfgFor(topic, uniqueName('solo'), uniqueName('fwdrift').replace(/-/g, '_'));
     await storeReference(solo);
     const one = await startDaemon(solo, quietLogger());
     running.push(one);
-    await waitFor(() => storedEvents(one.app.store), (n) => n >= ms.length);
-    await waitFor(() => offsets(topic, solo.kafka.groupId), (o) => o.committed.every((c, i) => c === o.end[i]));
+    await waitFor(
+      () => storedEvents(one.app.store),
+      (n) => n >= ms.length,
+    );
+    await waitFor(
+      () => offsets(topic, solo.kafka.groupId),
+      (o) => o.committed.every((c, i) => c === o.end[i]),
+    );
     await one.scheduler.evaluateNow();
     const soloRows = await results(one);
     const windows = [...new Set(soloRows.map((r) => r.w))];
     expect(windows).toHaveLength(2);
     for (const w of windows) {
-      const drifted = soloRows.filter((r) => r.w === w && r.drifted === 1).map((r) => r.feature).sort();
+      const drifted = soloRows
+        .filter((r) => r.w === w && r.drifted === 1)
+        .map((r) => r.feature)
+        .sort();
       expect(drifted).toEqual(PLANTED);
     }
-    const verdicts = await queryRows<{ events: string; features_drifted: number }>(one.app.store, `SELECT events, features_drifted FROM ${solo.clickhouse.database}.drift_verdicts FINAL`);
+    const verdicts = await queryRows<{ events: string; features_drifted: number }>(
+      one.app.store,
+      `SELECT events, features_drifted FROM ${solo.clickhouse.database}.drift_verdicts FINAL`,
+    );
     expect(verdicts.reduce((s, v) => s + Number(v.events), 0)).toBe(ms.length);
 
     const pairGroup = uniqueName('pair');
@@ -84,8 +99,14 @@ describe('drift in the daemon', () => {
     const a = await startDaemon(pairCfg, quietLogger());
     const b = await startDaemon({ ...pairCfg, instanceId: uniqueName('inst') }, quietLogger());
     running.push(a, b);
-    await waitFor(() => storedEvents(a.app.store), (n) => n >= ms.length);
-    await waitFor(() => offsets(topic, pairGroup), (o) => o.committed.every((c, i) => c === o.end[i]));
+    await waitFor(
+      () => storedEvents(a.app.store),
+      (n) => n >= ms.length,
+    );
+    await waitFor(
+      () => offsets(topic, pairGroup),
+      (o) => o.committed.every((c, i) => c === o.end[i]),
+    );
     await a.scheduler.evaluateNow();
     await b.scheduler.evaluateNow();
     const pairRows = await results(a);

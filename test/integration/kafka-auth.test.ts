@@ -21,17 +21,33 @@ maybe('Kafka SASL', () => {
     const ms = [...syntheticMessages({ count: 300, seed: 3 })].map((value) => ({ value }));
     await produce(topic, ms);
     const cfg = testConfig({
-      kafka: { brokers: [sasl!], topics: [topic], groupId: uniqueName('g'), fromBeginning: true, sasl: { mechanism, username: 'featurewatch', password: 'fw-secret' } },
+      kafka: {
+        brokers: [sasl!],
+        topics: [topic],
+        groupId: uniqueName('g'),
+        fromBeginning: true,
+        sasl: { mechanism, username: 'featurewatch', password: 'fw-secret' },
+      },
       store: { flushIntervalSeconds: 0.5 },
     });
     const d = await startDaemon(cfg, quietLogger());
     running.push(d);
-    expect(await waitFor(() => storedEvents(d.app.store), (n) => n >= ms.length)).toBe(ms.length);
+    expect(
+      await waitFor(
+        () => storedEvents(d.app.store),
+        (n) => n >= ms.length,
+      ),
+    ).toBe(ms.length);
   });
 
   test('a wrong password fails start-up with an authentication error', async () => {
     const cfg = testConfig({
-      kafka: { brokers: [sasl!], topics: [uniqueName('t')], groupId: uniqueName('g'), sasl: { mechanism: 'scram-sha-512', username: 'featurewatch', password: 'wrong' } },
+      kafka: {
+        brokers: [sasl!],
+        topics: [uniqueName('t')],
+        groupId: uniqueName('g'),
+        sasl: { mechanism: 'scram-sha-512', username: 'featurewatch', password: 'wrong' },
+      },
     });
     await expect(startDaemon(cfg, quietLogger())).rejects.toThrow(/SASL|[Aa]uthentication/);
   });
@@ -51,7 +67,12 @@ const tlsCa = process.env.FW_TEST_KAFKA_TLS_CA;
     });
     const d = await startDaemon(cfg, quietLogger());
     try {
-      expect(await waitFor(() => storedEvents(d.app.store), (n) => n >= ms.length)).toBe(ms.length);
+      expect(
+        await waitFor(
+          () => storedEvents(d.app.store),
+          (n) => n >= ms.length,
+        ),
+      ).toBe(ms.length);
     } finally {
       await d.stop();
     }
@@ -63,9 +84,11 @@ const tlsCa = process.env.FW_TEST_KAFKA_TLS_CA;
     const cfg = testConfig({
       kafka: { brokers: [tls!], topics: [uniqueName('t')], groupId: uniqueName('g'), ssl: { enabled: true, caFile: other } },
     });
-    const err = await startDaemon(cfg, quietLogger()).then(() => null, (e: Error & { cause?: Error }) => e);
+    const err = await startDaemon(cfg, quietLogger()).then(
+      () => null,
+      (e: Error & { cause?: Error }) => e,
+    );
     expect(err).not.toBeNull();
     expect(`${err!.message} ${err!.cause?.message ?? ''}`).toMatch(/certificate/i);
   });
 });
-

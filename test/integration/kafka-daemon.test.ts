@@ -22,7 +22,10 @@ function daemonConfig(topic: string, group: string, base?: Config, over: Record<
 }
 
 function messages(n: number, seed: number, invalidRate = 0) {
-  return [...syntheticMessages({ count: n, seed, invalidRate, startTs: Date.now() - 60_000, stepMs: 1 })].map((value, i) => ({ key: `k${i}`, value }));
+  return [...syntheticMessages({ count: n, seed, invalidRate, startTs: Date.now() - 60_000, stepMs: 1 })].map((value, i) => ({
+    key: `k${i}`,
+    value,
+  }));
 }
 
 const countValid = (ms: { value: string }[]) => ms.filter((m) => m.value.includes('"num_0"')).length;
@@ -42,15 +45,27 @@ describe('daemon against a real Kafka broker', () => {
     const d = await startDaemon(cfg, quietLogger());
     running.push(d);
     const valid = countValid(ms);
-    await waitFor(() => storedEvents(d.app.store), (n) => n >= valid);
-    const rejected = await waitFor(() => storedRejections(d.app.store), (r) => Object.values(r).reduce((a, b) => a + b, 0) >= ms.length - valid);
+    await waitFor(
+      () => storedEvents(d.app.store),
+      (n) => n >= valid,
+    );
+    const rejected = await waitFor(
+      () => storedRejections(d.app.store),
+      (r) => Object.values(r).reduce((a, b) => a + b, 0) >= ms.length - valid,
+    );
     expect(Object.values(rejected).reduce((a, b) => a + b, 0)).toBe(ms.length - valid);
     expect(Object.keys(rejected).sort()).toEqual(expect.arrayContaining(['not_json']));
-    const off = await waitFor(() => offsets(topic, cfg.kafka.groupId), (o) => o.committed.every((c, i) => c === o.end[i]));
+    const off = await waitFor(
+      () => offsets(topic, cfg.kafka.groupId),
+      (o) => o.committed.every((c, i) => c === o.end[i]),
+    );
     expect(off.committed.reduce((a, b) => a + b, 0)).toBe(ms.length);
     expect(await storedEvents(d.app.store)).toBe(valid);
     // Merged per-window view agrees with the partial rows.
-    const merged = await queryRows<{ n: string }>(d.app.store, `SELECT sum(events) AS n FROM ${cfg.clickhouse.database}.feature_stats_merged WHERE feature = 'num_0'`);
+    const merged = await queryRows<{ n: string }>(
+      d.app.store,
+      `SELECT sum(events) AS n FROM ${cfg.clickhouse.database}.feature_stats_merged WHERE feature = 'num_0'`,
+    );
     expect(Number(merged[0].n)).toBe(valid);
   });
 
@@ -62,15 +77,26 @@ describe('daemon against a real Kafka broker', () => {
     await produce(topic, first);
     const cfgA = daemonConfig(topic, group);
     const a = await startDaemon(cfgA, quietLogger());
-    await waitFor(() => storedEvents(a.app.store), (n) => n > 0, 60_000, 20);
+    await waitFor(
+      () => storedEvents(a.app.store),
+      (n) => n > 0,
+      60_000,
+      20,
+    );
     await a.stop();
     const second = messages(3000, 3);
     await produce(topic, second);
     const b = await startDaemon(daemonConfig(topic, group, cfgA), quietLogger());
     running.push(b);
     const total = first.length + second.length;
-    await waitFor(() => storedEvents(b.app.store), (n) => n >= total);
-    await waitFor(() => offsets(topic, group), (o) => o.committed.every((c, i) => c === o.end[i]));
+    await waitFor(
+      () => storedEvents(b.app.store),
+      (n) => n >= total,
+    );
+    await waitFor(
+      () => offsets(topic, group),
+      (o) => o.committed.every((c, i) => c === o.end[i]),
+    );
     await new Promise((r) => setTimeout(r, 1500));
     expect(await storedEvents(b.app.store)).toBe(total);
   });
@@ -83,7 +109,10 @@ describe('daemon against a real Kafka broker', () => {
     await produce(topic, ms);
     const cfgA = daemonConfig(topic, group);
     const a = await startDaemon(cfgA, quietLogger());
-    await waitFor(() => offsets(topic, group), (o) => o.committed.every((c, i) => c === o.end[i]));
+    await waitFor(
+      () => offsets(topic, group),
+      (o) => o.committed.every((c, i) => c === o.end[i]),
+    );
     await a.stop();
     // Rewind the group to the beginning: every message is delivered again.
     const admin = kafka().admin();
@@ -92,7 +121,10 @@ describe('daemon against a real Kafka broker', () => {
     await admin.disconnect();
     const b = await startDaemon(daemonConfig(topic, group, cfgA), quietLogger());
     running.push(b);
-    await waitFor(() => offsets(topic, group), (o) => o.committed.every((c, i) => c === o.end[i]));
+    await waitFor(
+      () => offsets(topic, group),
+      (o) => o.committed.every((c, i) => c === o.end[i]),
+    );
     await new Promise((r) => setTimeout(r, 1000));
     expect(await storedEvents(b.app.store)).toBe(ms.length);
     expect((await b.app.metrics.skippedStored.get()).values[0].value).toBe(ms.length);
@@ -106,16 +138,30 @@ describe('daemon against a real Kafka broker', () => {
     const one = await startDaemon(daemonConfig(topic, uniqueName('solo')), quietLogger());
     running.push(one);
     const group = uniqueName('pair');
-    const cfgA = daemonConfig(topic, group, undefined, { clickhouse: { path: one.app.cfg.clickhouse.path, database: `${one.app.cfg.clickhouse.database}_pair` } });
+    const cfgA = daemonConfig(topic, group, undefined, {
+      clickhouse: { path: one.app.cfg.clickhouse.path, database: `${one.app.cfg.clickhouse.database}_pair` },
+    });
     const a = await startDaemon(cfgA, quietLogger());
     const b = await startDaemon(daemonConfig(topic, group, cfgA), quietLogger());
     running.push(a, b);
-    await waitFor(() => storedEvents(one.app.store), (n) => n >= ms.length);
-    await waitFor(() => storedEvents(a.app.store), (n) => n >= ms.length);
-    await waitFor(() => offsets(topic, group), (o) => o.committed.every((c, i) => c === o.end[i]));
+    await waitFor(
+      () => storedEvents(one.app.store),
+      (n) => n >= ms.length,
+    );
+    await waitFor(
+      () => storedEvents(a.app.store),
+      (n) => n >= ms.length,
+    );
+    await waitFor(
+      () => offsets(topic, group),
+      (o) => o.committed.every((c, i) => c === o.end[i]),
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const q = (db: string) =>
-      queryRows<Record<string, string>>(one.app.store, `SELECT feature, sum(events) AS n, sum(missing_events) AS missing, round(sum(mean * numeric_events), 6) AS total, min(min_value) AS lo, max(max_value) AS hi FROM ${db}.feature_stats_merged GROUP BY feature ORDER BY feature`);
+      queryRows<Record<string, string>>(
+        one.app.store,
+        `SELECT feature, sum(events) AS n, sum(missing_events) AS missing, round(sum(mean * numeric_events), 6) AS total, min(min_value) AS lo, max(max_value) AS hi FROM ${db}.feature_stats_merged GROUP BY feature ORDER BY feature`,
+      );
     const solo = await q(one.app.cfg.clickhouse.database);
     const pair = await q(cfgA.clickhouse.database);
     expect(pair).toEqual(solo);
@@ -133,7 +179,12 @@ describe('daemon against a real Kafka broker', () => {
       { value: JSON.stringify({ model: 'm', input_id: 'a', vectors: { v: [1, 2] } }) },
       { value: JSON.stringify({ model: 'm', input_id: 'b', vectors: { v: [1, 2, 3] } }) },
     ]);
-    const d = await startDaemon(daemonConfig(topic, uniqueName('g'), undefined, { kafka: { brokers: brokers(), topics: [topic], groupId: uniqueName('g'), fromBeginning: true, deadLetterTopic: dlq } }), quietLogger());
+    const d = await startDaemon(
+      daemonConfig(topic, uniqueName('g'), undefined, {
+        kafka: { brokers: brokers(), topics: [topic], groupId: uniqueName('g'), fromBeginning: true, deadLetterTopic: dlq },
+      }),
+      quietLogger(),
+    );
     running.push(d);
     const got = await consumeAll(dlq, 3);
     expect(got.map((m) => m.headers['fw-reason']).sort()).toEqual(['missing_input_id', 'not_json', 'vector_length_mismatch']);

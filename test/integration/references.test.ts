@@ -35,7 +35,8 @@ async function setup(over: Record<string, unknown> = {}): Promise<{ app: App; cf
 async function feed(app: App, w: number, drifted: boolean, seed: number): Promise<void> {
   const ps = app.pipeline.state(`t${w}`, 0);
   let i = 0;
-  for (const m of syntheticMessages({ count: 3000, seed, driftAt: drifted ? 0 : undefined, startTs: start + w * MIN, stepMs: 19 })) app.pipeline.handle(ps, i++, m, undefined, 0);
+  for (const m of syntheticMessages({ count: 3000, seed, driftAt: drifted ? 0 : undefined, startTs: start + w * MIN, stepMs: 19 }))
+    app.pipeline.handle(ps, i++, m, undefined, 0);
   await app.pipeline.flushPartition(ps, 'g');
 }
 
@@ -69,7 +70,15 @@ describe('references beyond a file', () => {
     const write = process.stdout.write;
     process.stdout.write = ((s: string) => (out.push(s), true)) as typeof process.stdout.write;
     try {
-      const args = parseCli(['baseline', '--model', 'ranker', '--from', new Date(start).toISOString(), '--to', new Date(start + 2 * MIN).toISOString()]);
+      const args = parseCli([
+        'baseline',
+        '--model',
+        'ranker',
+        '--from',
+        new Date(start).toISOString(),
+        '--to',
+        new Date(start + 2 * MIN).toISOString(),
+      ]);
       expect(await runBaseline(cfg, quietLogger(), args)).toBe(0);
     } finally {
       process.stdout.write = write;

@@ -14,13 +14,13 @@ import { openStore, queryRows, Store } from '../../src/store/client';
 import { migrate, MIGRATIONS } from '../../src/store/migrations';
 import { StoreWriter, flushId, OffsetRange } from '../../src/store/writer';
 import { Metrics } from '../../src/ops/metrics';
-import { chTime, Row } from '../../src/analyzers/analyzer';
 import { startDaemon, Daemon } from '../../src/daemon';
 import { syntheticMessages } from '../../src/demo/synthetic';
 import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helpers/env';
 import { createTopic, produce, offsets } from '../helpers/kafka';
 import { storedEvents } from '../helpers/store';
 import { startShim, freePort, Shim } from '../support/shim-process';
+import { chTime, Row } from '../../src/store/rows';
 
 jest.setTimeout(240_000);
 
@@ -63,15 +63,36 @@ describe('store over HTTP (server mode)', () => {
 
     const metrics = new Metrics();
     const writer = new StoreWriter(store, 'inst-a', { initialMs: 20, maxMs: 100 }, metrics, quietLogger());
-    const ranges: OffsetRange[] = [{ topic: 't', partition: 0, from: 0, to: 500 }, { topic: 't', partition: 1, from: 0, to: 300 }];
+    const ranges: OffsetRange[] = [
+      { topic: 't', partition: 0, from: 0, to: 500 },
+      { topic: 't', partition: 1, from: 0, to: 300 },
+    ];
     const windowStart = chTime(Date.UTC(2024, 0, 1));
     const rows = (): Map<string, Row[]> =>
       new Map<string, Row[]>([
         [
           'feature_stats',
-          ['f1', 'f2'].map((feature) => ({ window_start: windowStart, window_seconds: 300, model: 'm', model_version: 'v1', feature, count: 400, missing: 0, num_count: 400, num_mean: 1.5, num_m2: 10, num_min: -1, num_max: 4, cat_count: 0, categories: { "it's\ta": 3 } })),
+          ['f1', 'f2'].map((feature) => ({
+            window_start: windowStart,
+            window_seconds: 300,
+            model: 'm',
+            model_version: 'v1',
+            feature,
+            count: 400,
+            missing: 0,
+            num_count: 400,
+            num_mean: 1.5,
+            num_m2: 10,
+            num_min: -1,
+            num_max: 4,
+            cat_count: 0,
+            categories: { "it's\ta": 3 },
+          })),
         ],
-        ['rejections', [{ minute: chTime(Date.UTC(2024, 0, 1)).slice(0, 19), model: 'm', reason: 'not_json', count: 2, sample: 'x;y\n\'z' }]],
+        [
+          'rejections',
+          [{ minute: chTime(Date.UTC(2024, 0, 1)).slice(0, 19), model: 'm', reason: 'not_json', count: 2, sample: "x;y\n'z" }],
+        ],
       ]);
     const flush = () => ({ id: flushId('g1', ranges), group: 'g1', ranges, rows: rows(), messages: 800 });
     await writer.write(flush());
@@ -79,15 +100,35 @@ describe('store over HTTP (server mode)', () => {
     await writer.write(flush());
     const db = store.database;
     // Query params with a quote and a tab go through the URL (`param_k`) and bind exactly.
-    const fs = await queryRows<{ n: string; c: string; cat: string }>(store, `SELECT sum(count) AS n, count() AS c, sumMap(categories)[{k:String}] AS cat FROM ${db}.feature_stats WHERE model = {m:String}`, { m: 'm', k: "it's\ta" });
+    const fs = await queryRows<{ n: string; c: string; cat: string }>(
+      store,
+      `SELECT sum(count) AS n, count() AS c, sumMap(categories)[{k:String}] AS cat FROM ${db}.feature_stats WHERE model = {m:String}`,
+      { m: 'm', k: "it's\ta" },
+    );
     expect([fs[0].n, fs[0].c, fs[0].cat].map(Number)).toEqual([800, 2, 6]);
     expect(typeof fs[0].n).toBe('string'); // server profile: 64-bit integers arrive quoted in JSON (chDB's default does not quote)
-    const rej = await queryRows<{ n: string; sample: string }>(store, `SELECT sum(count) AS n, any(sample) AS sample FROM ${db}.rejections`);
+    const rej = await queryRows<{ n: string; sample: string }>(
+      store,
+      `SELECT sum(count) AS n, any(sample) AS sample FROM ${db}.rejections`,
+    );
     expect([Number(rej[0].n), rej[0].sample]).toEqual([2, "x;y\n'z"]);
-    const fl = await queryRows<{ state: string; n: string }>(store, `SELECT toString(state) AS state, count() AS n FROM ${db}.flushes GROUP BY state ORDER BY state`);
-    expect(fl.map((r) => [r.state, Number(r.n)])).toEqual([['done', 1], ['intent', 1]]);
-    const pr = await queryRows<{ partition: number; next: string }>(store, `SELECT partition, max(next_offset) AS next FROM ${db}.progress WHERE consumer_group = {g:String} GROUP BY partition ORDER BY partition`, { g: 'g1' });
-    expect(pr.map((r) => [Number(r.partition), Number(r.next)])).toEqual([[0, 500], [1, 300]]);
+    const fl = await queryRows<{ state: string; n: string }>(
+      store,
+      `SELECT toString(state) AS state, count() AS n FROM ${db}.flushes GROUP BY state ORDER BY state`,
+    );
+    expect(fl.map((r) => [r.state, Number(r.n)])).toEqual([
+      ['done', 1],
+      ['intent', 1],
+    ]);
+    const pr = await queryRows<{ partition: number; next: string }>(
+      store,
+      `SELECT partition, max(next_offset) AS next FROM ${db}.progress WHERE consumer_group = {g:String} GROUP BY partition ORDER BY partition`,
+      { g: 'g1' },
+    );
+    expect(pr.map((r) => [Number(r.partition), Number(r.next)])).toEqual([
+      [0, 500],
+      [1, 300],
+    ]);
 
     // A different offset range is a different flush: its tokens differ, its rows are stored.
     const ranges2: OffsetRange[] = [{ topic: 't', partition: 0, from: 500, to: 900 }];
@@ -96,7 +137,11 @@ describe('store over HTTP (server mode)', () => {
     expect(await sum(metrics.insertRetries)).toBe(0);
 
     // Settings are per request: a token used once does not stick to the next insert.
-    await store.client.insert({ table: `${db}.heartbeats`, values: [{ instance: 'i', at: windowStart, version: 'v', role: 'r', messages_in: 1, rejected: 0, lag: 0, pending_flushes: 0 }], format: 'JSONEachRow' });
+    await store.client.insert({
+      table: `${db}.heartbeats`,
+      values: [{ instance: 'i', at: windowStart, version: 'v', role: 'r', messages_in: 1, rejected: 0, lag: 0, pending_flushes: 0 }],
+      format: 'JSONEachRow',
+    });
     const tok = await queryRows<{ t: string }>(store, `SELECT getSetting('insert_deduplication_token') AS t`);
     expect(tok[0].t).toBe('');
 
@@ -108,11 +153,15 @@ describe('store over HTTP (server mode)', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fw-shim-'));
     dirs.push(dataDir);
     const port = await freePort();
-    let s = await shim(port, dataDir);
+    const s = await shim(port, dataDir);
     const topic = uniqueName('fw-server');
     const group = uniqueName('g');
     await createTopic(topic, 3);
-    const msgs = (n: number, seed: number) => [...syntheticMessages({ count: n, seed, startTs: Date.now() - 60_000, stepMs: 1 })].map((value, i) => ({ key: `k${seed}-${i}`, value }));
+    const msgs = (n: number, seed: number) =>
+      [...syntheticMessages({ count: n, seed, startTs: Date.now() - 60_000, stepMs: 1 })].map((value, i) => ({
+        key: `k${seed}-${i}`,
+        value,
+      }));
     const first = msgs(3000, 21);
     await produce(topic, first);
 
@@ -127,7 +176,10 @@ describe('store over HTTP (server mode)', () => {
     daemons.push(d);
     expect(d.app.store.embedded).toBe(false);
     const probe = serverStore(s.url, database);
-    await waitFor(() => storedEvents(probe), (n) => n >= first.length);
+    await waitFor(
+      () => storedEvents(probe),
+      (n) => n >= first.length,
+    );
 
     // Outage: the store process dies without a word, mid-stream.
     await s.kill('SIGKILL');
@@ -141,23 +193,43 @@ describe('store over HTTP (server mode)', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     // Inserts fail and are retried; flushes queue up; above store.maxPendingFlushes it pauses.
-    await waitFor(() => sum(m.consumerPaused), (v) => v === 1, 30_000, 100);
+    await waitFor(
+      () => sum(m.consumerPaused),
+      (v) => v === 1,
+      30_000,
+      100,
+    );
     expect(await sum(m.insertRetries)).toBeGreaterThan(retriesBefore);
     expect(await sum(m.storeQueueDepth)).toBeGreaterThan(0);
     expect(await storedEvents(probe).catch(() => -1)).toBe(-1); // the store really is gone
 
     // The store comes back on the same port and data directory; nobody touches the daemon.
-    s = await shim(port, dataDir);
+    await shim(port, dataDir);
     const total = first.length + second.length;
-    await waitFor(() => storedEvents(probe), (n) => n >= total, 90_000);
-    await waitFor(() => offsets(topic, group), (o) => o.committed.every((c, i) => c === o.end[i]), 60_000);
-    await waitFor(async () => sum(m.consumerPaused), (v) => v === 0, 30_000);
+    await waitFor(
+      () => storedEvents(probe),
+      (n) => n >= total,
+      90_000,
+    );
+    await waitFor(
+      () => offsets(topic, group),
+      (o) => o.committed.every((c, i) => c === o.end[i]),
+      60_000,
+    );
+    await waitFor(
+      async () => sum(m.consumerPaused),
+      (v) => v === 0,
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     expect(await storedEvents(probe)).toBe(total);
     const off = await offsets(topic, group);
     expect(off.committed.reduce((a, b) => a + b, 0)).toBe(total);
     expect(off.committed).toEqual(off.end);
-    const notDone = await queryRows<{ n: string }>(probe, `SELECT count() AS n FROM (SELECT flush_id FROM ${database}.flushes GROUP BY flush_id HAVING countIf(state = 'done') = 0)`);
+    const notDone = await queryRows<{ n: string }>(
+      probe,
+      `SELECT count() AS n FROM (SELECT flush_id FROM ${database}.flushes GROUP BY flush_id HAVING countIf(state = 'done') = 0)`,
+    );
     expect(Number(notDone[0].n)).toBe(0);
     expect(await sum(m.unreplayableFlushes)).toBe(0);
   });
@@ -198,7 +270,10 @@ describe('store over HTTP (server mode)', () => {
       drift: { enabled: false },
     };
     const out = await new Promise<string>((resolve, reject) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', '-e', script, JSON.stringify(cfg)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, ['--import', 'tsx', '-e', script, JSON.stringify(cfg)], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let o = '';
       let e = '';
       p.stdout.on('data', (c: Buffer) => (o += c.toString()));

@@ -20,7 +20,11 @@ export default async function globalSetup(): Promise<void> {
   if (process.env.FW_TEST_KAFKA_BROKERS) return;
   const port = process.env.FW_TEST_KAFKA_PORT ?? '39092';
   const already = await listening(Number(port));
-  const out = execFileSync('bash', [join(__dirname, '../../scripts/kafka-broker.sh'), 'start', port], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
+  const out = execFileSync('bash', [join(__dirname, '../../scripts/kafka-broker.sh'), 'start', port], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  });
   process.env.FW_TEST_KAFKA_BROKERS = out.trim().split('\n').pop();
   if (!already) process.env.FW_TEST_STARTED_BROKER = port;
   // The script's broker also has a SASL_PLAINTEXT listener (PLAIN, SCRAM) two ports up.

@@ -49,7 +49,10 @@ if (!dataPath) {
   process.exit(2);
 }
 const users = new Map<string, string>();
-const profile = new Map([['output_format_json_quote_64bit_integers', '1'], ['date_time_input_format', 'basic']]);
+const profile = new Map([
+  ['output_format_json_quote_64bit_integers', '1'],
+  ['date_time_input_format', 'basic'],
+]);
 process.argv.forEach((a, i) => {
   const [k, ...v] = (process.argv[i + 1] ?? '').split(a === '--user' ? ':' : '=');
   if (a === '--user') users.set(k, v.join(':'));
@@ -57,9 +60,37 @@ process.argv.forEach((a, i) => {
 });
 
 /** URL params that are not settings. */
-const RESERVED = new Set(['query', 'database', 'default_format', 'query_id', 'user', 'password', 'quota_key', 'session_id', 'session_timeout', 'session_check', 'role', 'compress', 'decompress', 'buffer_size', 'stacktrace']);
+const RESERVED = new Set([
+  'query',
+  'database',
+  'default_format',
+  'query_id',
+  'user',
+  'password',
+  'quota_key',
+  'session_id',
+  'session_timeout',
+  'session_check',
+  'role',
+  'compress',
+  'decompress',
+  'buffer_size',
+  'stacktrace',
+]);
 /** Settings of the HTTP layer only (the embedded engine rejects them); enable_http_compression is read here. */
-const HTTP_ONLY = new Set(['wait_end_of_query', 'send_progress_in_http_headers', 'http_headers_progress_interval_ms', 'enable_http_compression', 'http_zlib_compression_level', 'http_response_buffer_size', 'http_native_compression_disable_checksumming_on_decompress', 'add_http_cors_header', 'cancel_http_readonly_queries_on_client_close', 'http_wait_end_of_query', 'http_response_compression_method']);
+const HTTP_ONLY = new Set([
+  'wait_end_of_query',
+  'send_progress_in_http_headers',
+  'http_headers_progress_interval_ms',
+  'enable_http_compression',
+  'http_zlib_compression_level',
+  'http_response_buffer_size',
+  'http_native_compression_disable_checksumming_on_decompress',
+  'add_http_cors_header',
+  'cancel_http_readonly_queries_on_client_close',
+  'http_wait_end_of_query',
+  'http_response_compression_method',
+]);
 
 const session = new Session(dataPath);
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -76,7 +107,11 @@ function exclusive<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: number, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -87,7 +122,13 @@ interface Executed {
   summary: Record<string, string>;
 }
 
-async function execute(query: string, settings: [string, string][], params: [string, string][], database: string, format: string): Promise<Executed> {
+async function execute(
+  query: string,
+  settings: [string, string][],
+  params: [string, string][],
+  database: string,
+  format: string,
+): Promise<Executed> {
   return exclusive(async () => {
     if (database !== currentDb) {
       await session.queryAsync(`USE ${database}`, { format: 'TSV' });
@@ -99,18 +140,29 @@ async function execute(query: string, settings: [string, string][], params: [str
       const r = await session.queryAsync(query, { format });
       const isInsert = /^\s*INSERT\b/i.test(query);
       const nl = query.indexOf('\n');
-      const written = isInsert && nl >= 0 ? query.slice(nl + 1).split('\n').filter((l) => l.trim()).length : 0;
+      const written =
+        isInsert && nl >= 0
+          ? query
+              .slice(nl + 1)
+              .split('\n')
+              .filter((l) => l.trim()).length
+          : 0;
       const fmt = /\bFORMAT\s+(\w+)\s*;?\s*$/i.exec(isInsert ? '' : query)?.[1] ?? format;
       const body = Buffer.from(r.bytes());
       const summary = {
-        read_rows: String(isInsert ? written : r.rowsRead), read_bytes: String(r.bytesRead),
-        written_rows: String(written), written_bytes: String(isInsert ? query.length - nl - 1 : 0),
-        total_rows_to_read: String(isInsert ? 0 : r.rowsRead), result_rows: String(isInsert ? written : r.rowsRead),
-        result_bytes: String(body.length), elapsed_ns: String(Math.round(r.elapsed * 1e9)),
+        read_rows: String(isInsert ? written : r.rowsRead),
+        read_bytes: String(r.bytesRead),
+        written_rows: String(written),
+        written_bytes: String(isInsert ? query.length - nl - 1 : 0),
+        total_rows_to_read: String(isInsert ? 0 : r.rowsRead),
+        result_rows: String(isInsert ? written : r.rowsRead),
+        result_bytes: String(body.length),
+        elapsed_ns: String(Math.round(r.elapsed * 1e9)),
       };
       return { body, format: fmt, summary };
     } finally {
-      if (settings.length) await session.queryAsync(`SET ${settings.map(([k]) => restore(k)).join(', ')}`, { format: 'TSV' }).catch(() => undefined);
+      if (settings.length)
+        await session.queryAsync(`SET ${settings.map(([k]) => restore(k)).join(', ')}`, { format: 'TSV' }).catch(() => undefined);
     }
   });
 }
@@ -149,15 +201,21 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     res.writeHead(status, { 'Content-Type': 'text/plain; charset=UTF-8', ...headers });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
-  if (url.pathname === '/ping' || (url.pathname === '/' && req.method !== 'POST' && !url.searchParams.has('query'))) return text(200, 'Ok.\n');
+  if (url.pathname === '/ping' || (url.pathname === '/' && req.method !== 'POST' && !url.searchParams.has('query')))
+    return text(200, 'Ok.\n');
   if (url.pathname !== '/') return text(404, `There is no handle ${url.pathname}\n`);
   const queryId = url.searchParams.get('query_id') || randomUUID();
   try {
     const [user, password] = credentials(req, url);
     if (users.size && users.get(user) !== password) {
-      throw new HttpError(401, 516, `Code: 516. DB::Exception: ${user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`);
+      throw new HttpError(
+        401,
+        516,
+        `Code: 516. DB::Exception: ${user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`,
+      );
     }
-    if (String(req.headers['content-type'] ?? '').startsWith('multipart/')) throw new HttpError(400, 1, 'Code: 1. DB::Exception: multipart params are not supported by this test stand-in. (UNSUPPORTED_METHOD)');
+    if (String(req.headers['content-type'] ?? '').startsWith('multipart/'))
+      throw new HttpError(400, 1, 'Code: 1. DB::Exception: multipart params are not supported by this test stand-in. (UNSUPPORTED_METHOD)');
     const body = decode(await readBody(req), req.headers['content-encoding'] as string | undefined).toString('utf8');
     const urlQuery = url.searchParams.get('query') ?? '';
     const query = urlQuery ? (body ? `${urlQuery}\n${body}` : urlQuery) : body;
@@ -168,13 +226,24 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       if (k.startsWith('param_')) params.push([k.slice(6), v]);
       else if (!RESERVED.has(k) && !HTTP_ONLY.has(k)) settings.push([k, v]);
     }
-    for (const [k] of [...settings, ...params]) if (!ident.test(k)) throw new HttpError(400, 115, `Code: 115. DB::Exception: Bad setting or parameter name '${k}'. (UNKNOWN_SETTING)`);
+    for (const [k] of [...settings, ...params])
+      if (!ident.test(k))
+        throw new HttpError(400, 115, `Code: 115. DB::Exception: Bad setting or parameter name '${k}'. (UNKNOWN_SETTING)`);
     const database = url.searchParams.get('database') ?? (req.headers['x-clickhouse-database'] as string | undefined) ?? 'default';
-    if (!ident.test(database)) throw new HttpError(400, 81, `Code: 81. DB::Exception: Database ${database} does not exist. (UNKNOWN_DATABASE)`);
+    if (!ident.test(database))
+      throw new HttpError(400, 81, `Code: 81. DB::Exception: Database ${database} does not exist. (UNKNOWN_DATABASE)`);
     const r = await execute(query, settings, params, database, url.searchParams.get('default_format') ?? 'TabSeparated');
     const accept = String(req.headers['accept-encoding'] ?? '');
-    const enc = url.searchParams.get('enable_http_compression') === '1' ? ['gzip', 'deflate', 'br'].find((e) => accept.includes(e)) : undefined;
-    const out = enc === 'gzip' ? zlib.gzipSync(r.body) : enc === 'deflate' ? zlib.deflateSync(r.body) : enc === 'br' ? zlib.brotliCompressSync(r.body) : r.body;
+    const enc =
+      url.searchParams.get('enable_http_compression') === '1' ? ['gzip', 'deflate', 'br'].find((e) => accept.includes(e)) : undefined;
+    const out =
+      enc === 'gzip'
+        ? zlib.gzipSync(r.body)
+        : enc === 'deflate'
+          ? zlib.deflateSync(r.body)
+          : enc === 'br'
+            ? zlib.brotliCompressSync(r.body)
+            : r.body;
     res.writeHead(200, {
       'Content-Type': /^JSON/i.test(r.format) ? 'application/json; charset=UTF-8' : 'text/plain; charset=UTF-8',
       'X-ClickHouse-Query-Id': queryId,
@@ -189,7 +258,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     const msg = e instanceof Error ? e.message : String(e);
     const code = e instanceof HttpError ? e.code : Number(/^Code: (\d+)\./.exec(msg)?.[1] ?? 1001);
     const body = /^Code: \d+\./.test(msg) ? msg : `Code: ${code}. DB::Exception: ${msg} (STD_EXCEPTION)`;
-    text(e instanceof HttpError ? e.status : 500, `${body}\n`, { 'X-ClickHouse-Exception-Code': String(code), 'X-ClickHouse-Query-Id': queryId });
+    text(e instanceof HttpError ? e.status : 500, `${body}\n`, {
+      'X-ClickHouse-Exception-Code': String(code),
+      'X-ClickHouse-Query-Id': queryId,
+    });
   }
 }
 

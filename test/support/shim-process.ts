@@ -31,7 +31,10 @@ export function freePort(): Promise<number> {
 }
 
 export function startShim(port: number, path: string, timeoutMs = 60_000): Promise<Shim> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SHIM, '--port', String(port), '--path', path], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', SHIM, '--port', String(port), '--path', path], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   let err = '';
   proc.stderr!.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4000)));

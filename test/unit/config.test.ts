@@ -19,7 +19,10 @@ describe('configuration', () => {
 
   test('YAML file, then FW_* environment overrides, lists split on commas', () => {
     const f = yamlFile('kafka:\n  brokers: [a:9092]\n  topics: [t1]\nwindow:\n  seconds: 60\n');
-    const c = loadConfig({ file: f, env: { FW_KAFKA__BROKERS: 'b:9092,c:9092', FW_WINDOW__ALLOWED_LATENESS_SECONDS: '5', FW_CLICKHOUSE__PASSWORD: 's3cret' } });
+    const c = loadConfig({
+      file: f,
+      env: { FW_KAFKA__BROKERS: 'b:9092,c:9092', FW_WINDOW__ALLOWED_LATENESS_SECONDS: '5', FW_CLICKHOUSE__PASSWORD: 's3cret' },
+    });
     expect(c.kafka.brokers).toEqual(['b:9092', 'c:9092']);
     expect(c.kafka.topics).toEqual(['t1']);
     expect(c.window).toMatchObject({ seconds: 60, allowedLatenessSeconds: 5 });

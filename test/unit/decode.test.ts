@@ -20,14 +20,29 @@ const ok = { model: 'm', input_id: 'i1' };
 
 describe('JSON decoder (contract v1)', () => {
   test('decodes every field of the contract', () => {
-    const ev = decode(JSON.stringify({
-      ...ok, model_version: 'v2', ts: '2026-11-26T04:00:00Z',
-      features: { age: 31, country: 'DE', is_new: true, tenure: null },
-      vectors: { penultimate: [0.5, -0.0, 3] }, prediction: 0.83, label: 'cat',
-      lookups: { user_table: { id: 'u1', row: 9, size: 10 } },
-    }), undefined, new Decoder(parseConfig({}).limits)) as FeatureEvent;
+    const ev = decode(
+      JSON.stringify({
+        ...ok,
+        model_version: 'v2',
+        ts: '2026-11-26T04:00:00Z',
+        features: { age: 31, country: 'DE', is_new: true, tenure: null },
+        vectors: { penultimate: [0.5, -0.0, 3] },
+        prediction: 0.83,
+        label: 'cat',
+        lookups: { user_table: { id: 'u1', row: 9, size: 10 } },
+      }),
+      undefined,
+      new Decoder(parseConfig({}).limits),
+    ) as FeatureEvent;
     expect(isRejection(ev)).toBe(false);
-    expect(ev).toMatchObject({ model: 'm', modelVersion: 'v2', inputId: 'i1', ts: Date.parse('2026-11-26T04:00:00Z'), prediction: 0.83, label: 'cat' });
+    expect(ev).toMatchObject({
+      model: 'm',
+      modelVersion: 'v2',
+      inputId: 'i1',
+      ts: Date.parse('2026-11-26T04:00:00Z'),
+      prediction: 0.83,
+      label: 'cat',
+    });
     expect(ev.features).toEqual({ age: 31, country: 'DE', is_new: true, tenure: null });
     expect(Array.from(ev.vectors.penultimate)).toEqual([0.5, 0, 3]);
     expect(ev.lookups).toEqual({ user_table: { id: 'u1', row: 9, size: 10 } });
@@ -74,7 +89,14 @@ describe('JSON decoder (contract v1)', () => {
 });
 
 describe('binary decoder (float32 little-endian with headers)', () => {
-  const h = { 'fw-model': 'm', 'fw-input-id': 'i9', 'fw-vector': 'emb', 'fw-ts': '2026-11-26T00:00:00Z', 'fw-model-version': 'v1', 'fw-label': 'dog' };
+  const h = {
+    'fw-model': 'm',
+    'fw-input-id': 'i9',
+    'fw-vector': 'emb',
+    'fw-ts': '2026-11-26T00:00:00Z',
+    'fw-model-version': 'v1',
+    'fw-label': 'dog',
+  };
 
   test('round-trips a vector and reads the headers', () => {
     const ev = decode(encodeBinary([1.5, -2, 0]), h) as FeatureEvent;

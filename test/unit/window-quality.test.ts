@@ -1,9 +1,9 @@
 import { WindowClock } from '../../src/window/clock';
-import { QualityAnalyzer, PREDICTION_FEATURE } from '../../src/analyzers/quality';
+import { QualityAnalyzer } from '../../src/analyzers/quality';
 import { Moments } from '../../src/analyzers/moments';
-import { Row, TableRows } from '../../src/analyzers/analyzer';
-import { FeatureEvent } from '../../src/core/event';
+import { FeatureEvent, PREDICTION_FEATURE } from '../../src/core/event';
 import { mulberry32, normal } from '../../src/core/prng';
+import { Row, TableRows } from '../../src/store/rows';
 // simple-statistics ships ESM types; a typed require keeps this CommonJS spec simple.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { sampleVariance, mean: ssMean } = require('simple-statistics') as { sampleVariance(x: number[]): number; mean(x: number[]): number };
@@ -45,7 +45,14 @@ describe('mergeable moments', () => {
 
 describe('quality analyzer', () => {
   const ev = (id: number, features: FeatureEvent['features'], vec: number[], prediction?: number): FeatureEvent => ({
-    model: 'm', modelVersion: 'v', inputId: String(id), ts: id, features, vectors: { emb: new Float32Array(vec) }, prediction, origin: { topic: 't', partition: 0, offset: id },
+    model: 'm',
+    modelVersion: 'v',
+    inputId: String(id),
+    ts: id,
+    features,
+    vectors: { emb: new Float32Array(vec) },
+    prediction,
+    origin: { topic: 't', partition: 0, offset: id },
   });
 
   test('counts, missing, moments, top categories and vector norms per window', () => {

@@ -87,7 +87,8 @@ describe('CollisionDetector — exact collisions', () => {
   test('the same input id with a different vector is reported as unstable, not as a collision', () => {
     const r = rng(6);
     const d = new CollisionDetector({ near: false });
-    const v1 = randomVector(r, 8), v2 = randomVector(r, 8);
+    const v1 = randomVector(r, 8),
+      v2 = randomVector(r, 8);
     const ev = [...d.observe(event('x', { f: v1 })), ...d.observe(event('x', { f: v2 }))];
     expect(ev.map((e) => e.type)).toEqual(['unstable']);
     const u = ev[0];
@@ -118,7 +119,11 @@ describe('CollisionDetector — exact collisions', () => {
       ...d.observe(event('c1', { f: new Float32Array(16).fill(0.5) })),
       ...d.observe(event('c2', { f: new Float32Array(16).fill(0.7) })),
     ];
-    expect(ev.filter((e) => e.type === 'degenerate').map((e) => (e.type === 'degenerate' ? e.kind : ''))).toEqual(['zero', 'constant', 'constant']);
+    expect(ev.filter((e) => e.type === 'degenerate').map((e) => (e.type === 'degenerate' ? e.kind : ''))).toEqual([
+      'zero',
+      'constant',
+      'constant',
+    ]);
     expect(ev.filter((e) => e.type === 'near')).toHaveLength(0); // 0.5·1 and 0.7·1 have cosine 1
   });
 

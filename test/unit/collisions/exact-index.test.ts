@@ -2,8 +2,14 @@ import { ExactIndex, EXACT_NEW, EXACT_OTHER, EXACT_SAME_FIRST } from '../../../s
 
 /** Distinct well-mixed fingerprints without hashing cost: a counter through a bijective mixer. */
 function fill(fp: Uint32Array, i: number): Uint32Array {
-  let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
-  fp[0] = h; fp[1] = i; fp[2] = ~i; fp[3] = 0x1234;
+  let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  fp[0] = h;
+  fp[1] = i;
+  fp[2] = ~i;
+  fp[3] = 0x1234;
   return fp;
 }
 
@@ -20,7 +26,8 @@ describe('ExactIndex', () => {
 
   test('TTL: an entry unseen for longer than ttlSec is forgotten (event time)', () => {
     const x = new ExactIndex({ capacity: 100, ttlSec: 60 });
-    const a = fill(new Uint32Array(4), 1), b = fill(new Uint32Array(4), 2);
+    const a = fill(new Uint32Array(4), 1),
+      b = fill(new Uint32Array(4), 2);
     x.observe(a, 0, 1, 1000);
     x.observe(b, 0, 1, 1059);
     expect(x.observe(a, 0, 2, 1060)).toBe(EXACT_OTHER); // 60 s old: still live
@@ -39,7 +46,8 @@ describe('ExactIndex', () => {
     expect(s.occupied).toBe(x.slots);
     expect(s.evictions).toBe(n - x.slots);
     // the most recent entries survive nearly always (local LRU); the oldest are all gone
-    let recent = 0, old = 0;
+    let recent = 0,
+      old = 0;
     for (let i = n - 1000; i < n; i++) if (x.has(fill(fp, i))) recent++;
     for (let i = 0; i < 1000; i++) if (x.has(fill(fp, i))) old++;
     expect(recent).toBeGreaterThan(950);

@@ -15,8 +15,14 @@ export function randomVector(r: () => number, dim: number): Float32Array {
 }
 
 export function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+  let ab = 0,
+    aa = 0,
+    bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
   return ab / Math.sqrt(aa * bb);
 }
 
@@ -27,12 +33,17 @@ export function cosine(a: Float32Array, b: Float32Array): number {
 export function nearVector(r: () => number, base: Float32Array, target: number): Float32Array {
   const d = base.length;
   const u = randomVector(r, d);
-  let bb = 0, ub = 0;
-  for (let i = 0; i < d; i++) { bb += base[i] * base[i]; ub += u[i] * base[i]; }
+  let bb = 0,
+    ub = 0;
+  for (let i = 0; i < d; i++) {
+    bb += base[i] * base[i];
+    ub += u[i] * base[i];
+  }
   for (let i = 0; i < d; i++) u[i] -= (ub / bb) * base[i];
   let uu = 0;
   for (let i = 0; i < d; i++) uu += u[i] * u[i];
-  const scale = Math.sqrt(bb / uu), s = Math.sqrt(1 - target * target);
+  const scale = Math.sqrt(bb / uu),
+    s = Math.sqrt(1 - target * target);
   const out = new Float32Array(d);
   for (let i = 0; i < d; i++) out[i] = base[i] * target + u[i] * scale * s;
   return out;
@@ -40,12 +51,21 @@ export function nearVector(r: () => number, base: Float32Array, target: number):
 
 export function event(inputId: string, vectors: Record<string, Float32Array>, extra: Partial<FeatureEvent> = {}): FeatureEvent {
   return {
-    model: 'm', modelVersion: 'v1', inputId, ts: 1_700_000_000_000, features: {}, vectors,
-    origin: { topic: 'test', partition: 0, offset: 0 }, ...extra,
+    model: 'm',
+    modelVersion: 'v1',
+    inputId,
+    ts: 1_700_000_000_000,
+    features: {},
+    vectors,
+    origin: { topic: 'test', partition: 0, offset: 0 },
+    ...extra,
   };
 }
 
 export function shuffle<T>(r: () => number, a: T[]): T[] {
-  for (let i = a.length - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [a[i], a[j]] = [a[j], a[i]]; }
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
   return a;
 }

@@ -3,7 +3,10 @@ import { CollisionDetector, type DetectorEvent } from '../../../src/collisions/d
 import { fingerprint } from '../../../src/collisions/fingerprint';
 import { cosine, event, nearVector, randomVector, rng } from './helpers';
 
-interface Msg { id: string; v: Float32Array }
+interface Msg {
+  id: string;
+  v: Float32Array;
+}
 
 /** Random stream with planted near pairs (cosine 0.996..0.9999) and some exact duplicates. */
 function stream(seed: number, dim: number, n: number, pairs: number): Msg[] {
@@ -17,7 +20,10 @@ function stream(seed: number, dim: number, n: number, pairs: number): Msg[] {
     if (p % 10 === 0) out.push({ id: `dup${p}`, v: out[at].v.slice() }); // exact: excluded from near
   }
   // move planted vectors to random later positions so they are queried against a full window
-  for (let i = n; i < out.length; i++) { const j = n / 2 + Math.floor(r() * (i - n / 2)); [out[i], out[j]] = [out[j], out[i]]; }
+  for (let i = n; i < out.length; i++) {
+    const j = n / 2 + Math.floor(r() * (i - n / 2));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
   return out;
 }
 
@@ -63,13 +69,17 @@ describe('NearIndex', () => {
 
   test('expiry by count: pairs further apart than the window are not reported', () => {
     const r = rng(11);
-    const dim = 64, W = 100;
+    const dim = 64,
+      W = 100;
     const idx = new NearIndex({ dim, windowSize: W });
     const base = randomVector(r, dim);
     const fp = new Uint32Array(4);
     const out: NearMatch[] = [];
     idx.add(base, 'a', undefined, fingerprint(base, fp), 0, 0, out);
-    for (let i = 0; i < W; i++) { const v = randomVector(r, dim); idx.add(v, `n${i}`, undefined, fingerprint(v, fp), 0, 0, out); }
+    for (let i = 0; i < W; i++) {
+      const v = randomVector(r, dim);
+      idx.add(v, `n${i}`, undefined, fingerprint(v, fp), 0, 0, out);
+    }
     out.length = 0;
     const near = nearVector(r, base, 0.999);
     idx.add(near, 'b', undefined, fingerprint(near, fp), 0, 0, out);
@@ -140,14 +150,17 @@ describe('CollisionDetector — near-index memory budget', () => {
     expect(h.near.length + h.nearKeysDropped).toBe(2);
     const total = h.near.reduce((s, n) => s + n.bytes, 0);
     expect(total).toBeLessThanOrEqual(3 * 2 ** 20);
-    for (const n of h.near) expect(n.bytes).toBe(NearIndex.estimateBytes({ dim: n.vector === 'small' ? 32 : 768, windowSize: n.windowSize }));
+    for (const n of h.near)
+      expect(n.bytes).toBe(NearIndex.estimateBytes({ dim: n.vector === 'small' ? 32 : 768, windowSize: n.windowSize }));
   });
 });
 
 describe('NearIndex — L2 alternative', () => {
   test('pairs within an L2 bound on raw vectors: recall ≥ 0.99 and precision 1 against brute force', () => {
     const r = rng(31);
-    const dim = 64, n = 3000, maxL2 = 0.5;
+    const dim = 64,
+      n = 3000,
+      maxL2 = 0.5;
     const msgs: Msg[] = [];
     for (let i = 0; i < n; i++) msgs.push({ id: `r${i}`, v: randomVector(r, dim) }); // typical distance ≈ √(2·64) ≈ 11
     for (let p = 0; p < 300; p++) {
@@ -160,11 +173,16 @@ describe('NearIndex — L2 alternative', () => {
       msgs.push({ id: `p${p}`, v });
     }
     const idx = new NearIndex({ dim, windowSize: msgs.length, maxL2 });
-    const fp = new Uint32Array(4), out: NearMatch[] = [], found = new Set<string>();
+    const fp = new Uint32Array(4),
+      out: NearMatch[] = [],
+      found = new Set<string>();
     for (const m of msgs) {
       out.length = 0;
       idx.add(m.v, m.id, undefined, fingerprint(m.v, fp), 0, 0, out);
-      for (const x of out) { expect(x.distance!).toBeLessThanOrEqual(maxL2); found.add(`${x.otherId}|${m.id}`); }
+      for (const x of out) {
+        expect(x.distance!).toBeLessThanOrEqual(maxL2);
+        found.add(`${x.otherId}|${m.id}`);
+      }
     }
     const truth = new Set<string>();
     for (let i = 0; i < msgs.length; i++) {

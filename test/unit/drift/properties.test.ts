@@ -92,10 +92,17 @@ describe('merge', () => {
       one.observeFeatures(rec);
       parts[Math.floor(u() * 3)].observeFeatures(rec);
     }
-    const merged = DriftWindow.fromJSON(JSON.parse(JSON.stringify(parts[2].toJSON())), profile).merge(parts[0]).merge(parts[1]);
+    const merged = DriftWindow.fromJSON(JSON.parse(JSON.stringify(parts[2].toJSON())), profile)
+      .merge(parts[0])
+      .merge(parts[1]);
     // Sums per bin add in another order, so W1 agrees to rounding; everything else is identical.
     const strip = (r: FeatureDriftResult[]): unknown =>
-      r.map((f) => ({ ...f, wasserstein: (f.wasserstein as number).toFixed(9), wasserstein_norm: (f.wasserstein_norm as number).toFixed(9), wasserstein_bound: (f.wasserstein_bound as number).toFixed(9) }));
+      r.map((f) => ({
+        ...f,
+        wasserstein: (f.wasserstein as number).toFixed(9),
+        wasserstein_norm: (f.wasserstein_norm as number).toFixed(9),
+        wasserstein_bound: (f.wasserstein_bound as number).toFixed(9),
+      }));
     expect(strip(evaluateWindow(profile, merged).features)).toEqual(strip(evaluateWindow(profile, one).features));
     expect(merged.unknown.get('c')).toBe(1500);
   });
@@ -113,9 +120,24 @@ describe('degenerate windows never give NaN', () => {
   const windows: [string, (w: DriftWindow) => void][] = [
     ['empty', () => undefined],
     ['one value', (w) => w.observeFeatures({ num: 1, const: 3, allmiss: null, cat: 'x' })],
-    ['all missing', (w) => { for (let i = 0; i < 50; i++) w.observeFeatures({}); }],
-    ['constant', (w) => { for (let i = 0; i < 50; i++) w.observeFeatures({ num: 2, const: 3, allmiss: 1, cat: 'z' }); }],
-    ['wrong types', (w) => { for (let i = 0; i < 50; i++) w.observeFeatures({ num: 'a', const: true, allmiss: 'q', cat: 5 }); }],
+    [
+      'all missing',
+      (w) => {
+        for (let i = 0; i < 50; i++) w.observeFeatures({});
+      },
+    ],
+    [
+      'constant',
+      (w) => {
+        for (let i = 0; i < 50; i++) w.observeFeatures({ num: 2, const: 3, allmiss: 1, cat: 'z' });
+      },
+    ],
+    [
+      'wrong types',
+      (w) => {
+        for (let i = 0; i < 50; i++) w.observeFeatures({ num: 'a', const: true, allmiss: 'q', cat: 5 });
+      },
+    ],
   ];
   it.each(windows)('%s', (_n, fill) => {
     const w = new DriftWindow(profile);

@@ -1,4 +1,12 @@
-import { ReferenceBuilder, DriftWindow, evaluateWindow, profileFromWindow, profileOnSameBins, buildNumericReference, ksExact } from '../../../src/drift';
+import {
+  ReferenceBuilder,
+  DriftWindow,
+  evaluateWindow,
+  profileFromWindow,
+  profileOnSameBins,
+  buildNumericReference,
+  ksExact,
+} from '../../../src/drift';
 import { mulberry32, normal } from '../../../src/core/prng';
 
 function profileOf(rows: { x: number; c: string }[]) {
@@ -12,7 +20,10 @@ function profileOf(rows: { x: number; c: string }[]) {
 
 function rows(n: number, seed: number, shift = 0) {
   const rand = mulberry32(seed);
-  return Array.from({ length: n }, () => ({ x: Math.round((normal(rand) + shift) * 100) / 100, c: ['a', 'b', 'c'][Math.floor(rand() * (shift ? 2 : 3))] }));
+  return Array.from({ length: n }, () => ({
+    x: Math.round((normal(rand) + shift) * 100) / 100,
+    c: ['a', 'b', 'c'][Math.floor(rand() * (shift ? 2 : 3))],
+  }));
 }
 
 describe('references rebuilt from stored window state', () => {
@@ -38,10 +49,18 @@ describe('references rebuilt from stored window state', () => {
   test('its quantiles match a reference built from the raw values to within one old fine bin', () => {
     const data = rows(30_000, 3, 0.7);
     const rebased = profileFromWindow(base, windowOf(data)).features.x;
-    const direct = buildNumericReference(data.map((r) => r.x), { fineBins: 512 });
+    const direct = buildNumericReference(
+      data.map((r) => r.x),
+      { fineBins: 512 },
+    );
     if (rebased.kind !== 'numeric' || direct.kind !== 'numeric') throw new Error('numeric expected');
     const oldEdges = (base.features.x as { fineEdges: number[] }).fineEdges;
-    const widest = Math.max(...oldEdges.slice(1).map((e, i) => e - oldEdges[i]).filter((d) => d < 1));
+    const widest = Math.max(
+      ...oldEdges
+        .slice(1)
+        .map((e, i) => e - oldEdges[i])
+        .filter((d) => d < 1),
+    );
     expect(rebased.psiEdges).toHaveLength(direct.psiEdges.length);
     rebased.psiEdges.forEach((e, i) => expect(Math.abs(e - direct.psiEdges[i])).toBeLessThanOrEqual(widest + 0.011));
     expect(rebased.n).toBe(30_000);
@@ -72,7 +91,10 @@ describe('references rebuilt from stored window state', () => {
     const p = profileOnSameBins(base, windowOf(prev));
     const r = evaluateWindow(p, windowOf(cur));
     const x = r.features.find((f) => f.feature === 'x')!;
-    const exact = ksExact(prev.map((v) => v.x), cur.map((v) => v.x));
+    const exact = ksExact(
+      prev.map((v) => v.x),
+      cur.map((v) => v.x),
+    );
     expect(x.ks_d!).toBeLessThanOrEqual(exact.d + 1e-12);
     expect(exact.d - x.ks_d!).toBeLessThanOrEqual(x.ks_d_bound! + 1e-12);
     expect(x.drifted).toBe(true);
@@ -80,4 +102,3 @@ describe('references rebuilt from stored window state', () => {
     expect(same.features.every((f) => !f.drifted)).toBe(true);
   });
 });
-

@@ -4,7 +4,7 @@
  */
 import { Gauge } from 'prom-client';
 import { CollisionDetector } from '../collisions';
-import { Metrics } from './metrics';
+import { Metrics } from '../ops/metrics';
 
 const COUNTERS = [
   ['inputs', 'featurewatch_collision_inputs', 'Vectors checked for collisions (excluding redeliveries)'],
@@ -32,7 +32,14 @@ export function registerCollisionMetrics(m: Metrics, d: CollisionDetector): void
     });
   }
   const exact = (name: string, help: string, pick: (s: ReturnType<CollisionDetector['health']>) => number) =>
-    new Gauge({ name, help, registers: [r], collect() { this.set(pick(d.health())); } });
+    new Gauge({
+      name,
+      help,
+      registers: [r],
+      collect() {
+        this.set(pick(d.health()));
+      },
+    });
   exact('featurewatch_exact_index_occupancy', 'Share of exact-index slots in use', (h) => h.exact.occupancy);
   exact('featurewatch_exact_index_fingerprints', 'Fingerprints tracked', (h) => h.exact.occupied);
   exact('featurewatch_exact_index_evictions_total', 'Fingerprints evicted for capacity', (h) => h.exact.evictions);
