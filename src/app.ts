@@ -9,6 +9,10 @@ import { Metrics } from './ops/metrics';
 import { openStore, Store } from './store/client';
 import { migrate } from './store/migrations';
 import { StoreWriter } from './store/writer';
+import { Inserter } from './store/inserter';
+import { Checkpoints } from './store/checkpoints';
+import { Dependencies } from './ops/dependencies';
+import { withRetry } from './ops/retry';
 import { Pipeline, PipelineDeps } from './pipeline/pipeline';
 import { Analyzer } from './analyzers/analyzer';
 import { QualityAnalyzer } from './analyzers/quality';
@@ -25,11 +29,19 @@ export interface App {
   log: Logger;
   metrics: Metrics;
   store: Store;
+  inserter: Inserter;
+  checkpoints: Checkpoints;
   writer: StoreWriter;
   pipeline: Pipeline;
   refs: ReferenceRegistry;
+  dependencies: Dependencies;
   /** One per process: collisions span partitions. Null when collisions.enabled is false. */
   detector: CollisionDetector | null;
+  /**
+   * Schema migrations and the first reference read. The daemon retries until the store answers;
+   * one-shot commands (`retry: false`) fail at once with the store's error.
+   */
+  prepare(opts?: { retry: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,17 +61,24 @@ export interface AppOptions {
   metrics?: Metrics;
 }
 
-export async function buildApp(cfg: Config, log: Logger, opts: AppOptions = {}): Promise<App> {
+/** Wires every part without touching the network: the daemon starts before its dependencies answer. */
+export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App {
   const metrics = opts.metrics ?? new Metrics();
+  const dependencies = new Dependencies(metrics.dependencyUp, log);
   const store = openStore(cfg.clickhouse);
-  const applied = await migrate(store);
-  if (applied.length) log.info({ applied, database: store.database, embedded: store.embedded }, 'schema migrated');
+  const inserter = new Inserter({
+    store,
+    retry: { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs },
+    metrics,
+    log,
+    dependencies,
+  });
+  const checkpoints = new Checkpoints(inserter, cfg.instanceId, metrics, log);
+  const writer = new StoreWriter(inserter, checkpoints, cfg.instanceId, metrics, log);
   const refs = new ReferenceRegistry(cfg.drift, store, log, cfg.instanceId);
-  if (cfg.drift.enabled) await refs.refresh();
   // Lookups are evaluated in ClickHouse (exact across replicas), so the daemon's detector skips them.
   const detector = cfg.collisions.enabled ? new CollisionDetector(detectorOptions(cfg.collisions, false)) : null;
   if (detector) registerCollisionMetrics(metrics, detector);
-  const writer = new StoreWriter(store, cfg.instanceId, { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs }, metrics, log);
   const pipeline = new Pipeline({
     cfg,
     writer,
@@ -70,18 +89,49 @@ export async function buildApp(cfg: Config, log: Logger, opts: AppOptions = {}):
     deadLetter: opts.deadLetter,
     windowSeconds: opts.windowSeconds,
   });
+  let prepared: Promise<void> | undefined;
   return {
     cfg,
     log,
     metrics,
     store,
+    inserter,
+    checkpoints,
     writer,
     pipeline,
     refs,
+    dependencies,
     detector,
+    prepare: (o = { retry: true }) => {
+      const once = async () => {
+        try {
+          const applied = await migrate(store);
+          if (applied.length) log.info({ applied, database: store.database, embedded: store.embedded }, 'schema migrated');
+          if (cfg.drift.enabled) await refs.refresh();
+          dependencies.ok('clickhouse');
+        } catch (err) {
+          dependencies.failed('clickhouse', err);
+          throw err;
+        }
+      };
+      const retry = { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs, signal: inserter.signal };
+      return (prepared ??= o.retry ? withRetry(once, retry) : once());
+    },
     close: async () => {
       writer.stop();
       await store.close();
     },
   };
+}
+
+/** createApp + prepare: for one-shot commands (replay, demo, baseline) that need the store now. */
+export async function buildApp(cfg: Config, log: Logger, opts: AppOptions = {}): Promise<App> {
+  const app = createApp(cfg, log, opts);
+  try {
+    await app.prepare({ retry: false });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  return app;
 }

@@ -33,16 +33,18 @@ async function main(argv: string[]): Promise<number> {
       await new Promise<void>((resolve) => {
         const onSignal = (sig: string) => {
           log.info({ signal: sig }, 'signal received');
+          const graceEnd = Date.now() + cfg.shutdownGraceSeconds * 1000;
+          // Last resort: stop() keeps its own deadline; only a wedged process gets here.
           const timer = setTimeout(() => {
             log.error(
               { graceSeconds: cfg.shutdownGraceSeconds },
-              'shutdown exceeded the grace period; exiting without final commit (messages will be re-read)',
+              'shutdown exceeded the grace period; exiting (unflushed messages will be read again)',
             );
             process.exit(1);
           }, cfg.shutdownGraceSeconds * 1000);
           timer.unref();
-          d.stop().then(resolve, (err) => {
-            log.error({ err: (err as Error).message }, 'shutdown failed');
+          d.stop(graceEnd - 2000).then(resolve, (err) => {
+            log.error({ err }, 'shutdown failed');
             process.exit(1);
           });
         };

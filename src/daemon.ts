@@ -1,16 +1,22 @@
 /**
- * `featurewatch run`: Kafka → pipeline → ClickHouse, with /healthz, /readyz, /metrics and
- * heartbeats. stop() drains, flushes, commits and closes; the CLI calls it on SIGTERM/SIGINT.
+ * `featurewatch run`: Kafka → pipeline → ClickHouse, with /healthz, /readyz, /status, /metrics and
+ * heartbeats. It starts without its dependencies: the HTTP port comes up first (ready once the
+ * config is valid and the server listens — a sidecar's readiness gates the model server's pod, so
+ * it never waits for Kafka or ClickHouse), then the store is migrated and the consumer started in
+ * the background, each retried with backoff until it answers. stop() drains, flushes, commits and
+ * closes within a deadline; the CLI calls it on SIGTERM/SIGINT.
  */
 import { Logger } from 'pino';
 import { Server } from 'node:http';
 import { Config } from './config/schema';
 import { requireKafka } from './config/load';
-import { buildApp, App, AppOptions } from './app';
+import { createApp, App, AppOptions } from './app';
 import { createKafka } from './sources/kafka-client';
 import { KafkaSource } from './sources/kafka';
 import { startHttp } from './ops/http';
 import { Metrics } from './ops/metrics';
+import { sleep } from './ops/retry';
+import { chTime } from './store/rows';
 import { VERSION } from './version';
 import { DriftEvaluator } from './evaluation/drift-evaluator';
 import { Scheduler, WindowJob } from './evaluation/scheduler';
@@ -18,51 +24,44 @@ import { LookupEvaluator } from './evaluation/lookup-evaluator';
 import { CrossReplicaCollisions } from './evaluation/cross-replica';
 import { WebhookNotifier } from './alerts/webhook';
 import { CollisionAlerts } from './alerts/collision-alerts';
-import { chTime } from './store/rows';
 
 export interface Daemon {
   app: App;
   source: KafkaSource;
   scheduler: Scheduler;
   httpPort: number | null;
-  stop(): Promise<void>;
+  /** Resolves once the store is migrated and the consumer is started (tests). */
+  started: Promise<void>;
+  /** The /status document. */
+  status(): Record<string, unknown>;
+  /** Stops within `deadline` (epoch ms; default: shutdownGraceSeconds from now, minus a margin). */
+  stop(deadline?: number): Promise<void>;
 }
+
+const HEARTBEAT_MS = 30_000;
 
 export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {}): Promise<Daemon> {
   requireKafka(cfg);
+  const metrics = opts.metrics ?? new Metrics({ defaultMetrics: true });
   // The dead-letter callback is handed to the pipeline before the source that serves it exists.
   const ref: { source?: KafkaSource } = {};
-  const metrics = opts.metrics ?? new Metrics({ defaultMetrics: true });
-  const app = await buildApp(cfg, log, {
+  const app = createApp(cfg, log, {
     ...opts,
     metrics,
-    deadLetter: cfg.kafka.deadLetterTopic ? (v, h, r) => ref.source!.deadLetter(v, h, r) : undefined,
+    deadLetter: cfg.kafka.deadLetterTopic ? (v, h, r) => ref.source!.deadLetter!(v, h, r) : undefined,
   });
-  const source = (ref.source = new KafkaSource(createKafka(cfg.kafka, log), cfg, app.pipeline, app.store, metrics, log));
-  let started = false;
-  let server: Server | undefined;
-  let httpPort: number | null = null;
-  if (cfg.http.enabled) {
-    const h = await startHttp(cfg.http.host, cfg.http.port, metrics, {
-      // Ready once consuming. Deliberately not tied to ClickHouse: a sidecar's readiness gates the
-      // whole pod, and a store outage must not take the model server out of its Service — the
-      // daemon pauses and catches up by itself (featurewatch_consumer_paused, insert retries).
-      ready: async () => started,
-    });
-    server = h.server;
-    httpPort = h.port;
-    log.info({ port: httpPort }, 'http listening (/healthz /readyz /metrics)');
-  }
-  try {
-    await source.start();
-  } catch (err) {
-    // Not started (unreachable broker, failed authentication): release what was opened.
-    server?.close();
-    await source.stop().catch(() => undefined);
-    await app.close();
-    throw err;
-  }
-  started = true;
+  const source = (ref.source = new KafkaSource({
+    kafka: createKafka(cfg.kafka, log),
+    cfg,
+    pipeline: app.pipeline,
+    writer: app.writer,
+    checkpoints: app.checkpoints,
+    metrics,
+    dependencies: app.dependencies,
+    log,
+    storeReady: app.prepare(),
+  }));
+  const startedAt = Date.now();
   const notifier = new WebhookNotifier(cfg.alerts, app.store, cfg.instanceId, metrics, log, {
     initialMs: cfg.store.retryInitialMs,
     maxMs: cfg.store.retryMaxMs,
@@ -75,16 +74,55 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
     jobs.push({ name: 'cross-replica collisions', run: () => new CrossReplicaCollisions(app.store).run() });
   if (cfg.collisions.enabled) jobs.push({ name: 'collision alerts', run: () => new CollisionAlerts(cfg, app.store, notifier).run() });
   const scheduler = new Scheduler(cfg, app.refs, jobs, () => source.isLeader, log);
-  scheduler.start();
-  log.info(
-    {
-      topics: cfg.kafka.topics,
-      group: cfg.kafka.groupId,
-      instance: cfg.instanceId,
-      store: app.store.embedded ? 'embedded' : cfg.clickhouse.url,
+
+  const status = () => ({
+    instance: cfg.instanceId,
+    version: VERSION,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    healthy: source.healthy(),
+    dependencies: app.dependencies.snapshot(),
+    consumer: source.status(),
+    store: {
+      url: app.store.embedded ? null : cfg.clickhouse.url,
+      embedded: app.store.embedded,
+      database: app.store.database,
+      pendingBatches: app.writer.pending,
     },
-    'featurewatch running',
-  );
+  });
+
+  let server: Server | undefined;
+  let httpPort: number | null = null;
+  if (cfg.http.enabled) {
+    const h = await startHttp(
+      cfg.http.host,
+      cfg.http.port,
+      metrics,
+      { healthy: async () => source.healthy(), ready: async () => true },
+      {
+        '/status': (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status(), null, 2) + '\n');
+        },
+      },
+    );
+    server = h.server;
+    httpPort = h.port;
+    log.info({ port: httpPort }, 'http listening (/healthz /readyz /status /metrics)');
+  }
+
+  source.start();
+  const started = app.prepare().then(() => {
+    scheduler.start();
+    log.info(
+      {
+        topics: cfg.kafka.topics,
+        group: cfg.kafka.groupId,
+        instance: cfg.instanceId,
+        store: app.store.embedded ? 'embedded' : cfg.clickhouse.url,
+      },
+      'featurewatch running',
+    );
+  });
+  started.catch(() => undefined);
 
   const beat = async () => {
     try {
@@ -98,7 +136,7 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
             instance: cfg.instanceId,
             at: chTime(Date.now()),
             version: VERSION,
-            role: 'consumer',
+            role: source.isLeader ? 'leader' : 'consumer',
             messages_in: messages,
             rejected,
             lag,
@@ -108,11 +146,11 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
         format: 'JSONEachRow',
       });
     } catch (err) {
-      log.debug({ err: (err as Error).message }, 'heartbeat not stored');
+      log.debug({ err }, 'heartbeat not stored');
     }
   };
-  void beat();
-  const heartbeat = setInterval(() => void beat(), 30_000);
+  const heartbeat = setInterval(() => void started.then(beat), HEARTBEAT_MS);
+  void started.then(beat);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -120,15 +158,19 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
     source,
     scheduler,
     httpPort,
-    stop: () =>
+    started,
+    status,
+    stop: (deadline = Date.now() + Math.max(1, cfg.shutdownGraceSeconds - 3) * 1000) =>
       (stopping ??= (async () => {
         clearInterval(heartbeat);
         log.info('stopping: draining, flushing, committing');
-        await scheduler.stop();
-        await source.stop();
+        // Leader jobs (evaluation, alert delivery) get until the deadline; unsent alerts are
+        // retried by the next leader (the alerts table records what was sent).
+        await Promise.race([scheduler.stop(), sleep(Math.max(0, deadline - Date.now() - 1000))]);
+        const flushed = await source.stop(deadline);
         server?.close();
         await app.close();
-        log.info('stopped cleanly');
+        log.info({ flushed }, flushed ? 'stopped cleanly' : 'stopped; the last batch will be read again by the next owner');
       })()),
   };
 }

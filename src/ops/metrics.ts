@@ -27,6 +27,11 @@ export class Metrics {
   readonly driftedFeatures: Gauge<'model'>;
   readonly modelDrifted: Gauge<'model'>;
   readonly alerts: Counter<'kind' | 'status'>;
+  readonly dependencyUp: Gauge<'dependency'>;
+  readonly storeRejectedRows: Counter<'table'>;
+  readonly supersededUnits: Counter;
+  readonly consumerRestarts: Counter;
+  readonly deadLetterFailures: Counter<'reason'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
@@ -106,7 +111,7 @@ export class Metrics {
     });
     this.unreplayableFlushes = new Counter({
       name: 'featurewatch_unreplayable_flushes_total',
-      help: 'Interrupted flushes that could not be replayed exactly (possible double count)',
+      help: 'Partition takeovers where exactly-once could not be proven (equal claim epochs, Kafka commit ahead of stored progress)',
       registers: [r],
     });
     this.lastFlushTimestamp = new Gauge({
@@ -141,6 +146,34 @@ export class Metrics {
       name: 'featurewatch_model_drifted',
       help: '1 when the last evaluated window of the model drifted',
       labelNames: ['model'],
+      registers: [r],
+    });
+    this.dependencyUp = new Gauge({
+      name: 'featurewatch_dependency_up',
+      help: '1 while the dependency (kafka, clickhouse) answers, 0 while it is down or not reached yet',
+      labelNames: ['dependency'],
+      registers: [r],
+    });
+    this.storeRejectedRows = new Counter({
+      name: 'featurewatch_store_rejected_rows_total',
+      help: 'Rows ClickHouse refused for their content (isolated and rejected, the rest stored)',
+      labelNames: ['table'],
+      registers: [r],
+    });
+    this.supersededUnits = new Counter({
+      name: 'featurewatch_superseded_units_total',
+      help: 'Flush units left out because a later owner of the partition re-counts their range',
+      registers: [r],
+    });
+    this.consumerRestarts = new Counter({
+      name: 'featurewatch_consumer_restarts_total',
+      help: 'Kafka consumer restarts after a crash or a failed start',
+      registers: [r],
+    });
+    this.deadLetterFailures = new Counter({
+      name: 'featurewatch_dead_letter_failures_total',
+      help: 'Dead-letter produces that failed; the rejection is recorded in rejected_messages instead',
+      labelNames: ['reason'],
       registers: [r],
     });
   }

@@ -9,6 +9,8 @@ export interface RetryOptions {
   /** Give up after this many attempts (default: never). */
   maxAttempts?: number;
   signal?: AbortSignal;
+  /** Errors for which this returns false are thrown at once (default: retry everything). */
+  shouldRetry?: (err: unknown) => boolean;
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
@@ -41,6 +43,7 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions): Pr
     } catch (err) {
       if (opts.signal?.aborted) throw new AbortedError();
       if (opts.maxAttempts !== undefined && attempt >= opts.maxAttempts) throw err;
+      if (opts.shouldRetry && !opts.shouldRetry(err)) throw err;
       const cap = Math.min(opts.maxMs, opts.initialMs * 2 ** Math.min(attempt - 1, 20));
       const delay = Math.round(cap / 2 + (Math.random() * cap) / 2);
       opts.onRetry?.(err, attempt, delay);

@@ -5,19 +5,29 @@
  * revoked partition's unflushed state can simply be dropped: its new owner re-reads it.
  */
 import { Analyzer } from '../analyzers/analyzer';
+import { ClaimStamp, UNFENCED } from '../store/checkpoints';
 import { RejectionTally } from '../analyzers/rejections';
 import { WindowClock } from '../window/clock';
-import { TableRows } from '../store/rows';
+import { TableRows, Row } from '../store/rows';
 
 export class PartitionState {
   readonly rejections = new RejectionTally();
   /** First offset in the current (unflushed) range, -1 when empty. */
   from = -1;
-  /** Next offset after the last one processed. */
+  /** Next offset after the last one processed in the current range. */
   to = -1;
+  /** Next offset after the last one ever processed here (survives flushes). */
+  next = -1;
   messages = 0;
-  /** Dead-letter sends that must finish before this range is committed. */
-  pendingSends: Promise<unknown>[] = [];
+  /**
+   * Dead-letter sends that must finish before this range is committed; each resolves with a
+   * `rejected_messages` row when the dead-letter topic did not take the message.
+   */
+  pendingSends: Promise<Row | null>[] = [];
+  /** The claim this partition's units are written under (sources with one owner: UNFENCED). */
+  stamp: ClaimStamp = UNFENCED;
+  /** Offsets below this are already counted in the store (or by this replica): skip them. */
+  skipBelow = -1;
   /** Event time of the first event ever seen here: the window start when the whole input is one window. */
   firstTs = Infinity;
   /** When set, this range must end exactly here (replaying an interrupted flush). */
@@ -33,6 +43,7 @@ export class PartitionState {
   track(offset: number): void {
     if (this.from < 0) this.from = offset;
     this.to = offset + 1;
+    this.next = offset + 1;
     this.messages++;
   }
 

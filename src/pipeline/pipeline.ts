@@ -12,7 +12,10 @@ import { Metrics } from '../ops/metrics';
 import { RateLimitedLog } from '../ops/logger';
 import { WindowClock } from '../window/clock';
 import { PartitionState } from './partition-state';
-import { Flush, OffsetRange, StoreWriter, flushId } from '../store/writer';
+import { BatchResult, StoreWriter } from '../store/writer';
+import { FlushUnit, OffsetRange, batchId, unitId } from '../store/checkpoints';
+import { Row, pushRows, chTime } from '../store/rows';
+import { oneLine } from '../ops/dependencies';
 
 export type DeadLetter = (value: Buffer | string | null, headers: MessageHeaders | undefined, r: Rejection) => Promise<unknown>;
 
@@ -124,30 +127,100 @@ export class Pipeline {
     ps.rejections.add(r, Date.now());
     this.rejectLog.warn(r.reason, { reason: r.reason, detail: r.detail, model: r.model, origin: r.origin }, 'input rejected');
     if (this.d.deadLetter) {
-      ps.pendingSends.push(this.d.deadLetter(value, headers, r).then(() => this.d.metrics.deadLettered.inc({ reason: r.reason })));
+      const receivedAt = Date.now();
+      ps.pendingSends.push(
+        this.d.deadLetter(value, headers, r).then(
+          () => {
+            this.d.metrics.deadLettered.inc({ reason: r.reason });
+            return null;
+          },
+          (err: unknown) => {
+            // The dead-letter topic refused it (too large, missing, unauthorized, unreachable):
+            // keep the evidence in the store instead, and move on.
+            this.d.metrics.deadLetterFailures.inc({ reason: r.reason });
+            this.rejectLog.warn(
+              'dead-letter-failed',
+              { reason: r.reason, origin: r.origin, err },
+              'dead-letter produce failed; recorded in rejected_messages',
+            );
+            return rejectedMessageRow(r, value, err, receivedAt);
+          },
+        ),
+      );
     }
   }
 
   /**
-   * Hands one partition's partial state to the writer. Resolves with the stored range (to commit)
-   * once the store has it, or null when there was nothing to flush.
+   * Takes one partition's partial state as a flush unit (or null when it has nothing) and resets
+   * it. Synchronous up to the dead-letter sends, so the unit's rows and range always match.
    */
-  async flushPartition(ps: PartitionState, group: string): Promise<OffsetRange | null> {
+  async takeUnit(ps: PartitionState, group: string): Promise<FlushUnit | null> {
     if (ps.empty) return null;
-    const range: OffsetRange = { topic: ps.topic, partition: ps.partition, from: ps.from, to: ps.to };
+    const range = { topic: ps.topic, partition: ps.partition, from: ps.from, to: ps.to, ...ps.stamp };
     const rows = ps.drainRows({ instance: this.d.cfg.instanceId, windowSeconds: this.windowSeconds });
     const sends = ps.pendingSends;
-    const flush: Flush = { id: flushId(group, [range]), group, ranges: [range], rows, messages: ps.messages };
+    const messages = ps.messages;
     ps.reset();
     this.d.metrics.windowFlushes.inc(rows.get('feature_stats')?.length ?? 0);
-    await Promise.all(sends);
-    await this.d.writer.write(flush);
-    return range;
+    pushRows(
+      rows,
+      'rejected_messages',
+      (await Promise.all(sends)).filter((x): x is Row => x !== null),
+    );
+    return { ...range, id: unitId(group, range), messages, rows };
   }
 
-  /** Flushes every partition that has something; resolves with the stored ranges. */
+  /**
+   * Takes the given partitions' state as flush units, now (each partition is drained before this
+   * returns its promise; the promise waits only for dead-letter sends).
+   */
+  takeUnits(group: string, states: PartitionState[]): Promise<FlushUnit[]> {
+    return Promise.all(states.map((ps) => this.takeUnit(ps, group))).then((us) => us.filter((u): u is FlushUnit => u !== null));
+  }
+
+  /** Writes units as one batch (one insert per table for all of them); resolves once stored. */
+  writeUnits(group: string, units: FlushUnit[], fenced: boolean): Promise<BatchResult> {
+    if (units.length === 0) return Promise.resolve({ stored: [], superseded: [], rejectedRows: 0 });
+    return this.d.writer.write({ id: batchId(group, units), group, units, fenced });
+  }
+
+  /** takeUnits + writeUnits for callers that flush one batch at a time. */
+  async flushBatch(group: string, states: PartitionState[], fenced: boolean): Promise<BatchResult> {
+    return this.writeUnits(group, await this.takeUnits(group, states), fenced);
+  }
+
+  /** Flushes one partition of a single-owner source (file, stdin, demo); resolves with its stored range. */
+  async flushPartition(ps: PartitionState, group: string): Promise<OffsetRange | null> {
+    const r = await this.flushBatch(group, [ps], false);
+    return r.stored[0] ?? null;
+  }
+
+  /** Flushes every partition of a single-owner source as one batch; resolves with the stored ranges. */
   async flushAll(group: string): Promise<OffsetRange[]> {
-    const done = await Promise.all(this.partitions().map((ps) => this.flushPartition(ps, group)));
-    return done.filter((r): r is OffsetRange => r !== null);
+    return (await this.flushBatch(group, this.partitions(), false)).stored;
   }
 }
+
+/** A rejected message as evidence: where it was, why, and a bounded prefix of its value. */
+function rejectedMessageRow(r: Rejection, value: Buffer | string | null, err: unknown, receivedAt: number): Row {
+  const bytes = value === null ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+  const buf = value === null ? Buffer.alloc(0) : typeof value === 'string' ? Buffer.from(value) : value;
+  const head = buf.subarray(0, PAYLOAD_PREFIX_BYTES);
+  // Text stays readable; anything that is not valid UTF-8 is kept as base64.
+  const text = head.toString('utf8');
+  const payload = Buffer.from(text, 'utf8').equals(head) ? text : `base64:${head.toString('base64')}`;
+  return {
+    topic: r.origin.topic,
+    partition: r.origin.partition,
+    offset: r.origin.offset,
+    model: r.model,
+    reason: r.reason,
+    detail: r.detail.slice(0, 300),
+    payload,
+    payload_bytes: bytes,
+    dead_letter_error: oneLine(err),
+    received_at: chTime(receivedAt),
+  };
+}
+
+const PAYLOAD_PREFIX_BYTES = 4096;

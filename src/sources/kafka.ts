@@ -1,301 +1,343 @@
 /**
- * The Kafka source: a consumer group over one or more topics with at-least-once delivery.
+ * The Kafka source: a consumer group over the configured topics with at-least-once delivery and
+ * exactly-once contribution (src/store/checkpoints.ts). This module supervises the consumer's
+ * life; the concerns live next to it in src/sources/kafka/:
+ *   ownership.ts   assignments, claims, what to skip        flusher.ts     when to flush, commits, backpressure
+ *   dead-letter.ts rejected messages to a topic            lag.ts         consumer lag, broker reachability
  *
- * - Offsets are committed only after the store holds the flush covering them (src/store/writer.ts).
- * - On (re)assignment the stored `progress` of each partition is read: messages below it are
- *   already counted and skipped, and a flush interrupted between its `intent` and `done` is
- *   replayed over exactly the same range, so its dedup tokens match and nothing counts twice.
- * - When more than store.maxPendingFlushes flushes wait for the store, consumption pauses and
- *   resumes by itself once the store catches up (memory stays bounded).
- * - stop(): pause, finish the batch in hand, flush, commit, disconnect.
+ * The daemon never exits because Kafka is unreachable, a topic does not exist yet, credentials are
+ * refused or the consumer crashed: it tears the consumer down and starts a new one with capped
+ * backoff, reporting the state (`featurewatch_dependency_up{dependency="kafka"}`, /status) and one
+ * log line per change. A new consumer is a new group member: it claims its partitions afresh.
  */
-import { Consumer, EachBatchPayload, Kafka, Producer, Admin, IHeaders } from 'kafkajs';
+import { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Logger } from 'pino';
 import { Config } from '../config/schema';
-import { Pipeline } from '../pipeline/pipeline';
-import { PartitionState } from '../pipeline/partition-state';
-import { Store, queryRows } from '../store/client';
-import { Metrics } from '../ops/metrics';
-import { OffsetRange } from '../store/writer';
-import { Rejection } from '../core/rejection';
-import { withRetry } from '../ops/retry';
 import { MessageHeaders } from '../core/event';
+import { Rejection } from '../core/rejection';
+import { Pipeline } from '../pipeline/pipeline';
+import { Checkpoints, OffsetRange } from '../store/checkpoints';
+import { StoreWriter } from '../store/writer';
+import { Metrics } from '../ops/metrics';
+import { Dependencies, oneLine } from '../ops/dependencies';
+import { sleep } from '../ops/retry';
+import { Ownership, partitionKey } from './kafka/ownership';
+import { Flusher } from './kafka/flusher';
+import { DeadLetterProducer } from './kafka/dead-letter';
+import { LagTracker } from './kafka/lag';
 
-const CUT_DEADLINE_MS = 60_000;
+export type ConsumerState = 'starting' | 'waiting_for_topics' | 'running' | 'restarting' | 'stopping' | 'stopped';
+
+export interface KafkaSourceDeps {
+  kafka: Kafka;
+  cfg: Config;
+  pipeline: Pipeline;
+  writer: StoreWriter;
+  checkpoints: Checkpoints;
+  metrics: Metrics;
+  dependencies: Dependencies;
+  log: Logger;
+  /** Resolves once the store is migrated: partitions are claimed only after it. */
+  storeReady: Promise<void>;
+}
+
+const LAG_REFRESH_MS = 15_000;
+const RESTART_MAX_MS = 30_000;
 
 export class KafkaSource {
-  private consumer!: Consumer;
-  private admin!: Admin;
-  private producer?: Producer;
-  private timer?: NodeJS.Timeout;
-  private lagTimer?: NodeJS.Timeout;
-  private ready: Promise<void> = Promise.resolve();
-  private skipBelow = new Map<string, number>();
-  private cutDeadline = new Map<string, number>();
-  private paused = false;
+  private consumer: Consumer | null = null;
+  private admin: Admin | null = null;
+  private state: ConsumerState = 'starting';
+  private stateSince = Date.now();
+  private lastError: string | null = null;
   private stopping = false;
+  private loop: Promise<void> = Promise.resolve();
+  private crashed: (() => void) | null = null;
   private inBatch: Promise<void> = Promise.resolve();
-  private flushing: Promise<void> = Promise.resolve();
-  private assigned = new Set<string>();
-  private readonly group: string;
-  private nextOffsets = new Map<string, number>();
+  private batchStartedAt = 0;
+  private lagTimer?: NodeJS.Timeout;
+  private restarts = 0;
+  private readonly ownership: Ownership;
+  private readonly flusher: Flusher;
+  private readonly lag: LagTracker;
+  private readonly dlq: DeadLetterProducer | null;
+  private readonly stopSignal = new AbortController();
 
-  constructor(
-    private readonly kafka: Kafka,
-    private readonly cfg: Config,
-    private readonly pipeline: Pipeline,
-    private readonly store: Store,
-    private readonly metrics: Metrics,
-    private readonly log: Logger,
-  ) {
-    this.group = cfg.kafka.groupId;
+  constructor(private readonly d: KafkaSourceDeps) {
+    const { cfg, pipeline, writer, checkpoints, metrics, log } = d;
+    this.ownership = new Ownership({
+      group: cfg.kafka.groupId,
+      pipeline,
+      writer,
+      checkpoints,
+      storeReady: d.storeReady,
+      retry: { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs },
+      log,
+      onGateChange: () => this.applyPauses(),
+      seek: (topic, partition, offset) => {
+        // Stored progress is the truth: read on from there, and let Kafka's committed offset
+        // (what lag tools show) catch up with it.
+        this.consumer?.seek({ topic, partition, offset: String(offset) });
+        void this.commit([{ topic, partition, from: offset, to: offset }]);
+      },
+    });
+    this.flusher = new Flusher({
+      cfg,
+      pipeline,
+      ownership: this.ownership,
+      metrics,
+      log,
+      commit: (ranges) => this.commit(ranges),
+      onBackpressure: () => this.applyPauses(),
+    });
+    this.lag = new LagTracker(cfg.kafka.topics, metrics, d.dependencies);
+    this.dlq = cfg.kafka.deadLetterTopic ? new DeadLetterProducer(d.kafka, cfg.kafka.deadLetterTopic) : null;
+    d.dependencies.pending('kafka');
   }
 
   /**
-   * The replica that owns partition 0 of the first topic evaluates closed windows (and would send
-   * their alerts), so each happens once per consumer group, not once per replica.
+   * The replica that owns partition 0 of the first topic runs the leader jobs (window evaluation,
+   * alerts), so each happens once per consumer group, not once per replica.
    */
   get isLeader(): boolean {
-    return this.assigned.has(this.key(this.cfg.kafka.topics[0], 0));
+    return this.ownership.claimed(this.d.cfg.kafka.topics[0], 0) !== null;
   }
 
-  /** Partitions this replica owns now. */
   get assignedPartitions(): number {
-    return this.assigned.size;
+    return this.ownership.ownedPartitions.length;
   }
 
-  /** For the dead-letter topic: send a rejected message with its reason in headers. */
-  deadLetter = async (value: Buffer | string | null, headers: MessageHeaders | undefined, r: Rejection): Promise<unknown> => {
-    if (!this.producer || !this.cfg.kafka.deadLetterTopic) return;
-    const h: IHeaders = {};
-    for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) h[k] = v as IHeaders[string];
-    h['fw-reason'] = r.reason;
-    h['fw-detail'] = r.detail;
-    h['fw-source'] = `${r.origin.topic}/${r.origin.partition}/${r.origin.offset}`;
-    return this.producer.send({ topic: this.cfg.kafka.deadLetterTopic, messages: [{ value, headers: h }] });
-  };
+  /** For the pipeline: rejected messages to the dead-letter topic (when configured). */
+  get deadLetter(): ((value: Buffer | string | null, headers: MessageHeaders | undefined, r: Rejection) => Promise<void>) | undefined {
+    return this.dlq?.send;
+  }
 
-  async start(): Promise<void> {
-    const k = this.cfg.kafka;
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
-    if (k.deadLetterTopic) {
-      this.producer = this.kafka.producer({ allowAutoTopicCreation: true });
-      await this.producer.connect();
+  /** Starts the supervisor; returns at once (the consumer connects in the background). */
+  start(): void {
+    this.flusher.start();
+    this.loop = this.supervise();
+  }
+
+  /** Liveness: false only when this source is wedged (a batch stuck, or the supervisor not retrying). */
+  healthy(): boolean {
+    const now = Date.now();
+    const stuckBatch = this.batchStartedAt > 0 && now - this.batchStartedAt > Math.max(120_000, 4 * this.d.cfg.kafka.sessionTimeoutMs);
+    const stuckRestart = this.state === 'restarting' && now - this.stateSince > 4 * RESTART_MAX_MS;
+    return !stuckBatch && !stuckRestart;
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      state: this.state,
+      since: new Date(this.stateSince).toISOString(),
+      lastError: this.lastError,
+      restarts: this.restarts,
+      group: this.d.cfg.kafka.groupId,
+      topics: this.d.cfg.kafka.topics,
+      partitions: this.ownership.ownedPartitions.map((p) => `${p.topic}/${p.partition}`),
+      claiming: this.ownership.gatedPartitions.map((p) => `${p.topic}/${p.partition}`),
+      pausedForStore: this.flusher.paused,
+      leader: this.isLeader,
+    };
+  }
+
+  private setState(s: ConsumerState, err?: unknown): void {
+    if (err !== undefined) this.lastError = oneLine(err);
+    if (this.state === s) return;
+    this.state = s;
+    this.stateSince = Date.now();
+  }
+
+  private async supervise(): Promise<void> {
+    let attempt = 0;
+    let waitingLogged = false;
+    while (!this.stopping) {
+      try {
+        this.setState(attempt === 0 ? 'starting' : 'restarting');
+        const missing = await this.startConsumer();
+        if (missing.length) {
+          this.setState('waiting_for_topics', `topics not found: ${missing.join(', ')}`);
+          if (!waitingLogged) this.d.log.warn({ topics: missing }, 'waiting for topics to exist (checked again with backoff)');
+          waitingLogged = true;
+        } else {
+          waitingLogged = false;
+          attempt = 0;
+          this.setState('running');
+          this.d.log.info({ topics: this.d.cfg.kafka.topics, group: this.d.cfg.kafka.groupId }, 'consuming');
+          await new Promise<void>((resolve) => (this.crashed = resolve));
+          if (this.stopping) break;
+        }
+      } catch (err) {
+        this.d.dependencies.failed('kafka', err);
+        this.setState('restarting', err);
+      }
+      await this.teardown();
+      if (this.stopping) break;
+      attempt++;
+      if (this.state !== 'waiting_for_topics') {
+        this.restarts++;
+        this.d.metrics.consumerRestarts.inc();
+      }
+      const cap = Math.min(RESTART_MAX_MS, this.d.cfg.store.retryInitialMs * 2 ** Math.min(attempt, 16));
+      await sleep(Math.round(cap / 2 + (Math.random() * cap) / 2), this.stopSignal.signal).catch(() => undefined);
     }
-    this.consumer = this.kafka.consumer({ groupId: this.group, sessionTimeout: k.sessionTimeoutMs, allowAutoTopicCreation: false });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+  }
+
+  /** Connects, checks the topics exist, subscribes and runs. Returns the missing topics (then nothing runs). */
+  private async startConsumer(): Promise<string[]> {
+    const k = this.d.cfg.kafka;
+    const admin = (this.admin = this.d.kafka.admin());
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    this.d.dependencies.ok('kafka');
+    const missing = k.topics.filter((t) => !existing.has(t));
+    if (missing.length) return missing;
+    const consumer = (this.consumer = this.d.kafka.consumer({
+      groupId: k.groupId,
+      sessionTimeout: k.sessionTimeoutMs,
+      allowAutoTopicCreation: false,
+      // Short fetch waits: a resumed partition (claimed, or the store caught up) and a stop are
+      // served within a second instead of after the broker's long-poll.
+      maxWaitTimeInMs: 1000,
+      // One restart path: ours (a fresh consumer and fresh claims), never kafkajs's own.
+      retry: { restartOnFailure: async () => false },
+    }));
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const assignment = e.payload.memberAssignment as Record<string, number[]>;
-      // Never rejects: retried until stored progress is readable (or we stop); batches wait for it.
-      this.ready = withRetry(() => (this.stopping ? Promise.resolve() : this.onAssignment(assignment)), {
-        initialMs: this.cfg.store.retryInitialMs,
-        maxMs: this.cfg.store.retryMaxMs,
-        onRetry: (err) => this.log.error({ err: (err as Error).message }, 'could not read stored progress; retrying'),
-      }).catch(() => undefined);
+      const partitions = Object.entries(assignment).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
+      for (const p of this.ownership.ownedPartitions) {
+        if (!partitions.some((q) => q.topic === p.topic && q.partition === p.partition)) this.lag.forget(p.topic, p.partition);
+      }
+      this.ownership.assign({ memberId: e.payload.memberId, partitions });
+      this.d.dependencies.ok('kafka');
     });
-    await this.consumer.connect();
-    for (const topic of k.topics) await this.consumer.subscribe({ topic, fromBeginning: k.fromBeginning });
-    await this.consumer.run({
+    consumer.on(consumer.events.CRASH, (e) => {
+      const err = e.payload.error;
+      this.d.dependencies.failed('kafka', err);
+      this.setState('restarting', err);
+      this.d.log.warn({ error: oneLine(err) }, 'kafka consumer stopped; starting a new one');
+      this.crashed?.();
+    });
+    await consumer.connect();
+    for (const topic of k.topics) await consumer.subscribe({ topic, fromBeginning: k.fromBeginning });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: (p) => {
         const run = this.eachBatch(p);
-        this.inBatch = run.catch(() => undefined);
+        this.inBatch = run;
         return run;
       },
     });
-    this.timer = setInterval(() => void this.flush('interval'), this.cfg.store.flushIntervalSeconds * 1000);
-    this.lagTimer = setInterval(() => void this.updateLag(), 15_000);
+    this.lagTimer = setInterval(() => void (this.admin ? this.lag.refresh(this.admin) : undefined), LAG_REFRESH_MS);
+    return [];
   }
 
-  private key(topic: string, partition: number): string {
-    return `${topic}\u0000${partition}`;
-  }
-
-  /** Reads stored progress and interrupted flushes for the partitions this member now owns. */
-  private async onAssignment(assignment: Record<string, number[]>): Promise<void> {
-    const now = new Set<string>();
-    for (const [topic, parts] of Object.entries(assignment)) for (const p of parts) now.add(this.key(topic, p));
-    for (const ps of this.pipeline.partitions()) {
-      if (!now.has(this.key(ps.topic, ps.partition))) this.pipeline.drop(ps.topic, ps.partition);
-    }
-    this.assigned = now;
-    const db = this.store.database;
-    const progress = await queryRows<{ topic: string; partition: number; next: string }>(
-      this.store,
-      `SELECT topic, partition, max(next_offset) AS next FROM ${db}.progress WHERE consumer_group = {g:String} GROUP BY topic, partition`,
-      { g: this.group },
-    );
-    this.skipBelow = new Map(progress.map((r) => [this.key(r.topic, Number(r.partition)), Number(r.next)]));
-    const pending = await queryRows<{ flush_id: string; ranges: string }>(
-      this.store,
-      `SELECT flush_id, any(ranges) AS ranges FROM ${db}.flushes WHERE consumer_group = {g:String}
-       GROUP BY flush_id HAVING countIf(state = 'done') = 0`,
-      { g: this.group },
-    );
-    for (const f of pending) {
-      for (const r of JSON.parse(f.ranges) as OffsetRange[]) {
-        const k = this.key(r.topic, r.partition);
-        if (!now.has(k)) continue;
-        const stored = this.skipBelow.get(k) ?? 0;
-        if (r.from === stored || (stored === 0 && !this.skipBelow.has(k))) {
-          const ps = this.pipeline.state(r.topic, r.partition);
-          if (ps.empty) {
-            ps.cutAt = r.to;
-            this.skipBelow.set(k, r.from);
-            this.cutDeadline.set(k, Date.now() + CUT_DEADLINE_MS);
-            this.log.info({ flush: f.flush_id, range: r }, 'replaying interrupted flush over its exact range');
-          }
-        } else if (r.from > stored) {
-          this.metrics.unreplayableFlushes.inc();
-          this.log.warn(
-            { flush: f.flush_id, range: r, stored },
-            'interrupted flush does not start at stored progress; cannot replay it exactly',
-          );
-        }
-      }
-    }
-    this.log.info({ partitions: [...now], progress: Object.fromEntries(this.skipBelow) }, 'partitions assigned');
-  }
-
+  /** Never throws: a failure inside is logged and the batch is read again. */
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    await this.ready;
-    const { topic, partition } = batch;
-    const k = this.key(topic, partition);
-    const ps = this.pipeline.state(topic, partition);
-    const skip = this.skipBelow.get(k) ?? -1;
-    this.metrics.batchSize.observe(batch.messages.length);
-    let n = 0;
-    let skippedTo = -1;
-    for (const m of batch.messages) {
-      if (!isRunning() || isStale() || this.paused || this.stopping) break;
-      const offset = Number(m.offset);
-      if (offset < skip) {
-        this.metrics.skippedStored.inc();
-        resolveOffset(m.offset);
-        skippedTo = offset + 1;
-        continue;
-      }
-      if (ps.cutAt !== null && offset >= ps.cutAt) this.completeCut(ps);
-      this.pipeline.handle(ps, offset, m.value, m.headers as MessageHeaders, Number(m.timestamp));
-      resolveOffset(m.offset);
-      if (++n % 1000 === 0) await heartbeat();
-    }
-    this.nextOffsets.set(k, ps.to >= 0 ? ps.to : Number(batch.lastOffset()) + 1);
-    const hw = Number(batch.highWatermark);
-    this.metrics.consumerLag.set({ topic, partition: String(partition) }, Math.max(0, hw - (Number(batch.lastOffset()) + 1)));
-    if (ps.cutAt !== null && ps.to === ps.cutAt) this.completeCut(ps);
-    // Skipped messages are already stored: move the committed offset past them too.
-    if (skippedTo >= 0 && ps.empty) void this.commit([{ topic, partition, from: skippedTo, to: skippedTo }]);
-    if (this.pipeline.unflushed >= this.cfg.store.flushMaxMessages) void this.flush('size');
-    await heartbeat();
-  }
-
-  /** The replayed range is complete: flush it now, under the same flush id as before. */
-  private completeCut(ps: PartitionState): void {
-    ps.cutAt = null;
-    this.cutDeadline.delete(this.key(ps.topic, ps.partition));
-    void this.flushOne(ps);
-  }
-
-  private async flushOne(ps: PartitionState): Promise<void> {
-    const range = await this.pipeline.flushPartition(ps, this.group);
-    if (range) await this.commit([range]);
-  }
-
-  /** Flushes every partition (except one still replaying an interrupted range) and commits. */
-  flush(reason: string): Promise<void> {
-    const run = async () => {
-      const jobs: Promise<OffsetRange | null>[] = [];
-      for (const ps of this.pipeline.partitions()) {
-        if (ps.cutAt !== null) {
-          const k = this.key(ps.topic, ps.partition);
-          if (Date.now() < (this.cutDeadline.get(k) ?? 0)) continue;
-          // The old range never fully came back (retention?): give up on exact replay.
-          this.metrics.unreplayableFlushes.inc();
-          this.log.warn(
-            { topic: ps.topic, partition: ps.partition, cutAt: ps.cutAt, at: ps.to },
-            'interrupted flush range did not come back in time',
-          );
-          ps.cutAt = null;
+    this.batchStartedAt = Date.now();
+    try {
+      const { topic, partition } = batch;
+      const ps = this.ownership.claimed(topic, partition);
+      // Not claimed yet (or revoked meanwhile): nothing is resolved, so it is fetched again later.
+      if (!ps) return;
+      this.d.metrics.batchSize.observe(batch.messages.length);
+      let n = 0;
+      for (const m of batch.messages) {
+        if (!isRunning() || isStale() || this.flusher.paused || this.stopping || !this.ownership.claimed(topic, partition)) break;
+        const offset = Number(m.offset);
+        if (offset < ps.skipBelow) {
+          this.d.metrics.skippedStored.inc();
+          resolveOffset(m.offset);
+          continue;
         }
-        jobs.push(this.pipeline.flushPartition(ps, this.group));
+        this.d.pipeline.handle(ps, offset, m.value, m.headers as MessageHeaders, Number(m.timestamp));
+        resolveOffset(m.offset);
+        if (++n % 1000 === 0) await heartbeat();
       }
-      // The flushes just handed over reach the writer a tick later: count them now, or the pause
-      // comes one flush interval late (up to one more flush per partition in memory).
-      this.applyBackpressure(jobs.length);
-      const ranges = (await Promise.all(jobs)).filter((r): r is OffsetRange => r !== null);
-      if (ranges.length) {
-        this.log.debug({ reason, ranges }, 'flush stored');
-        await this.commit(ranges);
-      }
-      this.applyBackpressure();
-    };
-    const p = run().catch((err) => this.log.error({ err: (err as Error).message }, 'flush failed'));
-    this.flushing = this.flushing.then(() => p);
-    return p;
+      this.lag.observe(topic, partition, Math.max(ps.next, Number(batch.firstOffset() ?? 0)), Number(batch.highWatermark));
+      this.flusher.maybeFlushForSize();
+      await heartbeat();
+    } catch (err) {
+      // heartbeat() throws while the group rebalances; anything else is unexpected but must not
+      // kill the consumer: what was not resolved is read again.
+      if (!/rebalanc/i.test(String((err as Error)?.message))) this.d.log.warn({ err }, 'batch processing interrupted');
+    } finally {
+      this.batchStartedAt = 0;
+    }
   }
 
-  /** Pauses fetching while too many flushes wait for the store; resumes when they drain. */
-  private applyBackpressure(handingOver = 0): void {
-    const over = this.pipeline.pendingFlushes + handingOver >= this.cfg.store.maxPendingFlushes * Math.max(1, this.assigned.size);
-    if (over && !this.paused && !this.stopping) {
-      this.paused = true;
-      this.consumer.pause(this.cfg.kafka.topics.map((topic) => ({ topic })));
-      this.metrics.consumerPaused.set(1);
-      this.log.warn({ pending: this.pipeline.pendingFlushes }, 'store is behind: consumption paused');
-    } else if (!over && this.paused && !this.stopping) {
-      this.paused = false;
-      this.consumer.resume(this.cfg.kafka.topics.map((topic) => ({ topic })));
-      this.metrics.consumerPaused.set(0);
-      this.log.info('store caught up: consumption resumed');
+  /** Pauses exactly the partitions that must not be fetched: all while the store is behind or stopping, else the unclaimed ones. */
+  private applyPauses(): void {
+    const c = this.consumer;
+    if (!c) return;
+    try {
+      const all = this.ownership.ownedPartitions;
+      const hold = this.flusher.paused || this.stopping;
+      const gated = new Set(this.ownership.gatedPartitions.map((p) => partitionKey(p.topic, p.partition)));
+      const byTopic = (ps: typeof all) => {
+        const m = new Map<string, number[]>();
+        for (const p of ps) m.set(p.topic, [...(m.get(p.topic) ?? []), p.partition]);
+        return [...m].map(([topic, partitions]) => ({ topic, partitions }));
+      };
+      const pause = all.filter((p) => hold || gated.has(partitionKey(p.topic, p.partition)));
+      const resume = all.filter((p) => !(hold || gated.has(partitionKey(p.topic, p.partition))));
+      if (pause.length) c.pause(byTopic(pause));
+      if (resume.length) c.resume(byTopic(resume));
+    } catch (err) {
+      this.d.log.debug({ err }, 'pause/resume not applied (consumer not running)');
     }
   }
 
   private async commit(ranges: OffsetRange[]): Promise<void> {
+    const c = this.consumer;
+    if (!c || ranges.length === 0) return;
     try {
-      await this.consumer.commitOffsets(
-        ranges
-          .filter((r) => this.assigned.has(this.key(r.topic, r.partition)))
-          .map((r) => ({ topic: r.topic, partition: r.partition, offset: String(r.to) })),
-      );
+      await c.commitOffsets(ranges.map((r) => ({ topic: r.topic, partition: r.partition, offset: String(r.to) })));
     } catch (err) {
       // Stored progress is the source of truth; a failed commit only means a re-read that is skipped.
-      this.log.warn({ err: (err as Error).message }, 'offset commit failed (progress is stored; re-read messages will be skipped)');
+      this.d.log.debug({ err }, 'offset commit failed (progress is stored; re-read messages will be skipped)');
     }
   }
 
-  private async updateLag(): Promise<void> {
-    try {
-      for (const topic of this.cfg.kafka.topics) {
-        for (const o of await this.admin.fetchTopicOffsets(topic)) {
-          const next = this.nextOffsets.get(this.key(topic, o.partition));
-          if (next !== undefined)
-            this.metrics.consumerLag.set({ topic, partition: String(o.partition) }, Math.max(0, Number(o.high) - next));
-        }
-      }
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'lag update failed');
-    }
-  }
-
-  /** Drain, flush, commit, disconnect. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    clearInterval(this.timer);
+  /** Disconnects the consumer quietly and forgets what it owned (unflushed state is read again). */
+  private async teardown(): Promise<void> {
     clearInterval(this.lagTimer);
-    try {
-      this.consumer.pause(this.cfg.kafka.topics.map((topic) => ({ topic })));
-    } catch {
-      /* not running */
+    const c = this.consumer;
+    const a = this.admin;
+    this.consumer = null;
+    this.admin = null;
+    this.crashed = null;
+    await c?.disconnect().catch(() => undefined);
+    await a?.disconnect().catch(() => undefined);
+    this.ownership.reset();
+  }
+
+  /**
+   * Drain, flush, commit, disconnect — within `deadline` (epoch ms). When the store does not take
+   * the last batch in time, it is abandoned: its offsets are not committed, so the next owner
+   * reads those messages again (nothing lost, nothing counted twice). Returns whether it flushed.
+   */
+  async stop(deadline = Date.now() + 25_000): Promise<boolean> {
+    this.stopping = true;
+    this.setState('stopping');
+    this.stopSignal.abort();
+    this.flusher.stopTimer();
+    this.ownership.stop();
+    this.applyPauses();
+    this.crashed?.();
+    await this.inBatch.catch(() => undefined);
+    const flushed = this.flusher.flush('shutdown').then(() => this.flusher.drain());
+    const inTime = await Promise.race([flushed.then(() => true), sleep(Math.max(0, deadline - Date.now())).then(() => false)]);
+    if (!inTime) {
+      this.d.log.warn('the store did not take the last batch before the deadline; its messages will be read again by the next owner');
+      this.d.writer.stop();
     }
-    await this.inBatch;
-    await this.flushing;
-    await this.flush('shutdown');
-    await this.flushing;
-    await this.consumer?.disconnect();
-    await this.producer?.disconnect();
-    await this.admin?.disconnect();
+    await this.loop.catch(() => undefined);
+    await this.teardown();
+    await this.dlq?.close();
+    this.setState('stopped');
+    return inTime;
   }
 }

@@ -6,11 +6,45 @@
  * Replicated* ON CLUSTER when `clickhouse.cluster` is set. README "Tables" documents every column.
  */
 import { Store, queryRows } from './client';
+import { PARTIAL_TABLES, partsTable, SUPERSEDED_TABLE } from './tables';
+
+/**
+ * Renames a partial-state table to its `_parts` name and puts a view with the old name over it
+ * that leaves out rows of superseded flush units, so every reader keeps its query and never
+ * counts a unit that another owner of the partition re-counted (src/store/checkpoints.ts).
+ */
+function filteredView(table: string): Statement {
+  return async (store, render) => {
+    const db = store.database;
+    const rows = await queryRows<{ name: string; engine: string }>(
+      store,
+      `SELECT name, engine FROM system.tables WHERE database = {db:String} AND name IN ({t:String}, {p:String})`,
+      { db, t: table, p: partsTable(table) },
+    );
+    const has = (name: string, view: boolean) => rows.some((r) => r.name === name && (r.engine === 'View') === view);
+    if (!has(partsTable(table), false)) {
+      if (has(table, false))
+        await store.client.command({ query: render(`RENAME TABLE {db}.${table} TO {db}.${partsTable(table)} {on_cluster}`) });
+      else throw new Error(`migration: neither ${table} nor ${partsTable(table)} exists`);
+    }
+    if (!has(table, true)) {
+      await store.client.command({
+        query: render(
+          `CREATE VIEW IF NOT EXISTS {db}.${table} {on_cluster} AS SELECT * FROM {db}.${partsTable(table)}
+           WHERE flush_id NOT IN (SELECT flush_id FROM {db}.${SUPERSEDED_TABLE})`,
+        ),
+      });
+    }
+  };
+}
+
+/** A statement is SQL (rendered per deployment) or a step that needs to look before it acts. */
+export type Statement = string | ((store: Store, render: (sql: string) => string) => Promise<void>);
 
 export interface Migration {
   version: number;
   name: string;
-  statements: string[];
+  statements: Statement[];
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -184,9 +218,39 @@ export const MIGRATIONS: Migration[] = [
     name: 'embedding tables: z-score of rows used',
     statements: [`ALTER TABLE {db}.lookup_stats {on_cluster} ADD COLUMN IF NOT EXISTS rows_used_z Nullable(Float64)`],
   },
+  {
+    version: 8,
+    name: 'delivery: partition claims, flush units, superseded units, dead-letter fallback',
+    statements: [
+      // Who owns a partition since which offset, in claim order (epoch, then the claimer's clock).
+      `CREATE TABLE IF NOT EXISTS {db}.partition_claims {on_cluster} (
+        consumer_group String, topic String, partition UInt32, epoch UInt32, claim_ms UInt64, start_offset UInt64,
+        instance LowCardinality(String), at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {engine} ORDER BY (consumer_group, topic, partition, epoch, claim_ms) TTL toDateTime(at) + INTERVAL 90 DAY`,
+      // One row per flush unit (a partition's offset range) and state: \`intent\` before its rows,
+      // \`done\` after them: the commit record that stored progress is read from.
+      `CREATE TABLE IF NOT EXISTS {db}.flush_units {on_cluster} (
+        consumer_group String, topic String, partition UInt32, from_offset UInt64, to_offset UInt64,
+        epoch UInt32, claim_ms UInt64, flush_id String, batch_id String, state Enum8('intent' = 1, 'done' = 2),
+        messages UInt64, instance LowCardinality(String), at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {engine} ORDER BY (consumer_group, topic, partition, from_offset, state) TTL toDateTime(at) + INTERVAL 90 DAY {dedup}`,
+      // Units whose range a later claim re-counts: their rows are left out by the views below.
+      `CREATE TABLE IF NOT EXISTS {db}.${SUPERSEDED_TABLE} {on_cluster} (
+        flush_id String, consumer_group String, topic String, partition UInt32, from_offset UInt64, epoch UInt32, claim_ms UInt64,
+        by_epoch UInt32, by_claim_ms UInt64, by_instance LowCardinality(String), at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {engine} ORDER BY flush_id`,
+      // Rejected messages whose dead-letter produce failed: reason, where, and a bounded prefix.
+      `CREATE TABLE IF NOT EXISTS {db}.rejected_messages {on_cluster} (
+        topic String, partition UInt32, offset UInt64, model LowCardinality(String), reason LowCardinality(String), detail String,
+        payload String, payload_bytes UInt64, dead_letter_error String, received_at DateTime64(3, 'UTC'),
+        flush_id String, instance LowCardinality(String)
+      ) ENGINE = {replacing}(received_at) ORDER BY (topic, partition, offset) TTL toDateTime(received_at) + INTERVAL 30 DAY`,
+      ...PARTIAL_TABLES.map(filteredView),
+    ],
+  },
 ];
 
-function render(sql: string, store: Store): string {
+export function render(sql: string, store: Store): string {
   const c = store.cluster;
   return (
     sql
@@ -215,7 +279,10 @@ export async function migrate(store: Store, migrations: Migration[] = MIGRATIONS
   const applied: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
-    for (const sql of m.statements) await store.client.command({ query: render(sql, store) });
+    for (const st of m.statements) {
+      if (typeof st === 'string') await store.client.command({ query: render(st, store) });
+      else await st(store, (sql) => render(sql, store));
+    }
     await store.client.insert({
       table: `${store.database}.schema_migrations`,
       values: [{ version: m.version, name: m.name }],

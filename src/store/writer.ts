@@ -1,133 +1,146 @@
 /**
- * Writes flushes to ClickHouse, one at a time, in order, retrying each insert until it succeeds.
- *
- * Delivery protocol per flush (README "Delivery guarantees"):
- *   1. an `intent` row in `flushes` naming the offset ranges it covers;
- *   2. every table's rows, each insert with insert_deduplication_token = `<flush_id>:<table>`;
- *   3. `progress` rows (next offset per partition) and a `done` row.
- * Only then does the caller commit Kafka offsets. The flush id is a hash of the consumer group and
- * the ranges, so a retried or replayed flush carries the same tokens and ClickHouse drops the copy.
+ * Writes flush batches to ClickHouse one at a time, in order, through the delivery protocol of
+ * src/store/checkpoints.ts: intents, claim check, one insert per table for all units of the batch,
+ * then the done records. Resolves with the ranges that are now stored, which the caller commits
+ * to Kafka. Transient store errors are retried until they pass; rows ClickHouse refuses for their
+ * content are isolated (src/store/inserter.ts) and counted as `store_rejected` rejections.
  */
-import { createHash } from 'node:crypto';
 import { Logger } from 'pino';
-import { Store } from './client';
+import { Row } from './rows';
+import { Checkpoints, FlushBatch, FlushUnit, OffsetRange, batchId } from './checkpoints';
+import { Inserter, RowRejection } from './inserter';
 import { Metrics } from '../ops/metrics';
-import { withRetry, RetryOptions } from '../ops/retry';
-import { Row, TableRows } from './rows';
 
-export interface OffsetRange {
-  topic: string;
-  partition: number;
-  /** First offset included. */
-  from: number;
-  /** Next offset after the last included one (what Kafka commits). */
-  to: number;
+export type { OffsetRange, FlushBatch, FlushUnit } from './checkpoints';
+
+export interface BatchResult {
+  /** Ranges now stored (commit these offsets). */
+  stored: OffsetRange[];
+  /** Units left out because their partition was taken over by a later owner. */
+  superseded: OffsetRange[];
+  /** Rows refused by ClickHouse for their content. */
+  rejectedRows: number;
 }
 
-export interface Flush {
-  id: string;
-  group: string;
-  ranges: OffsetRange[];
-  rows: TableRows;
-  messages: number;
-}
-
-export function flushId(group: string, ranges: OffsetRange[]): string {
-  const key = [...ranges]
-    .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1))
-    .map((r) => `${r.topic}/${r.partition}/${r.from}-${r.to}`)
-    .join(',');
-  return createHash('sha256').update(`${group}|${key}`).digest('hex').slice(0, 32);
+interface Queued {
+  batch: FlushBatch;
+  started: boolean;
 }
 
 export class StoreWriter {
-  private chain: Promise<void> = Promise.resolve();
-  private depth = 0;
-  private readonly abort = new AbortController();
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly queue: Queued[] = [];
 
   constructor(
-    private readonly store: Store,
+    private readonly ins: Inserter,
+    private readonly checkpoints: Checkpoints,
     private readonly instance: string,
-    private readonly retry: Pick<RetryOptions, 'initialMs' | 'maxMs'>,
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {}
 
-  /** Flushes queued or being written. */
+  /** Batches queued or being written. */
   get pending(): number {
-    return this.depth;
+    return this.queue.length;
   }
 
-  /** Queues a flush; resolves once every row of it and its progress are stored. */
-  write(flush: Flush): Promise<void> {
-    this.depth++;
-    this.metrics.storeQueueDepth.set(this.depth);
-    const p = this.chain.then(() => this.writeNow(flush));
+  /** Queues a batch; resolves once its rows and done records are stored. */
+  write(batch: FlushBatch): Promise<BatchResult> {
+    const q: Queued = { batch, started: false };
+    this.queue.push(q);
+    this.metrics.storeQueueDepth.set(this.queue.length);
+    const p = this.chain.then(() => {
+      q.started = true;
+      return this.writeNow(q.batch);
+    });
     this.chain = p.catch(() => undefined);
     return p.finally(() => {
-      this.depth--;
-      this.metrics.storeQueueDepth.set(this.depth);
+      this.queue.splice(this.queue.indexOf(q), 1);
+      this.metrics.storeQueueDepth.set(this.queue.length);
     });
   }
 
-  /** Stops retrying (hard shutdown); queued writes reject with AbortedError. */
+  /**
+   * Drops a revoked partition's units from batches that have not started: their range belongs to
+   * the partition's next owner now (writing them would only create units to supersede).
+   */
+  forget(topic: string, partition: number): number {
+    let n = 0;
+    for (const q of this.queue) {
+      if (q.started) continue;
+      const keep = q.batch.units.filter((u) => !(u.topic === topic && u.partition === partition));
+      n += q.batch.units.length - keep.length;
+      if (keep.length !== q.batch.units.length) q.batch = { ...q.batch, units: keep, id: batchId(q.batch.group, keep) };
+    }
+    return n;
+  }
+
+  /** Stops retrying (hard shutdown): the batch in progress and queued ones reject. */
   stop(): void {
-    this.abort.abort();
+    this.ins.stop();
   }
 
-  private async writeNow(f: Flush): Promise<void> {
-    const ranges = JSON.stringify(f.ranges);
-    await this.insert(
-      'flushes',
-      [{ flush_id: f.id, consumer_group: f.group, instance: this.instance, state: 'intent', ranges, messages: f.messages }],
-      `${f.id}:intent`,
-    );
-    for (const [table, rows] of f.rows) {
-      for (const r of rows) {
-        r.flush_id = f.id;
-        r.instance = this.instance;
+  private async writeNow(batch: FlushBatch): Promise<BatchResult> {
+    if (batch.units.length === 0) return { stored: [], superseded: [], rejectedRows: 0 };
+    const units = await this.checkpoints.begin(batch);
+    const kept = new Set(units.map((u) => u.id));
+    const superseded = batch.units.filter((u) => !kept.has(u.id)).map(range);
+    const tables = new Map<string, Row[]>();
+    for (const u of units) {
+      for (const [table, rows] of u.rows) {
+        let all = tables.get(table);
+        if (!all) tables.set(table, (all = []));
+        for (const r of rows) {
+          r.flush_id = u.id;
+          r.instance = this.instance;
+          all.push(r);
+        }
       }
-      await this.insert(table, rows, `${f.id}:${table}`);
     }
-    if (f.ranges.length) {
-      await this.insert(
-        'progress',
-        f.ranges.map((r) => ({ consumer_group: f.group, topic: r.topic, partition: r.partition, next_offset: r.to, flush_id: f.id })),
-        `${f.id}:progress`,
-      );
-    }
-    await this.insert(
-      'flushes',
-      [{ flush_id: f.id, consumer_group: f.group, instance: this.instance, state: 'done', ranges, messages: f.messages }],
-      `${f.id}:done`,
-    );
+    // One token per batch and table: a retry after an unseen success is dropped by ClickHouse.
+    const id = units.length === batch.units.length ? batch.id : batchId(batch.group, units);
+    const rejected: RowRejection[] = [];
+    for (const [table, rows] of tables) rejected.push(...(await this.ins.insert(table, rows, `${id}:${table}`)));
+    if (rejected.length) await this.recordRejected(id, rejected);
+    await this.checkpoints.commit(batch, units);
+    const messages = units.reduce((s, u) => s + u.messages, 0);
     this.metrics.flushes.inc({ result: 'stored' });
-    this.metrics.flushMessages.observe(f.messages);
+    this.metrics.flushMessages.observe(messages);
     this.metrics.lastFlushTimestamp.set(Date.now() / 1000);
+    return { stored: units.map(range), superseded, rejectedRows: rejected.length };
   }
 
-  /** Inserts rows, retrying with backoff; the token makes a retry after an unseen success harmless. */
-  async insert(table: string, rows: Row[], token: string): Promise<void> {
-    if (rows.length === 0) return;
-    await withRetry(
-      async () => {
-        const end = this.metrics.insertLatency.startTimer({ table });
-        await this.store.client.insert({
-          table: `${this.store.database}.${table}`,
-          values: rows,
-          format: 'JSONEachRow',
-          clickhouse_settings: { insert_deduplicate: 1, insert_deduplication_token: token },
+  /** Refused rows become `store_rejected` rejections of their unit (counted like any other). */
+  private async recordRejected(id: string, rejected: RowRejection[]): Promise<void> {
+    const counts = new Map<string, Row>();
+    for (const r of rejected) {
+      const model = typeof r.row.model === 'string' ? r.row.model : '';
+      const k = `${r.row.flush_id}\u0000${model}\u0000${r.table}`;
+      const c = counts.get(k);
+      if (c) (c.count as number)++;
+      else
+        counts.set(k, {
+          minute: new Date().toISOString().slice(0, 19).replace('T', ' '),
+          model,
+          reason: 'store_rejected',
+          count: 1,
+          sample: `${r.table}: ${r.error}`.slice(0, 300),
+          flush_id: r.row.flush_id,
+          instance: this.instance,
         });
-        end();
-      },
-      {
-        ...this.retry,
-        signal: this.abort.signal,
-        onRetry: (err, attempt, delay) => {
-          this.metrics.insertRetries.inc({ table });
-          this.log.warn({ table, attempt, delayMs: delay, err: (err as Error).message }, 'insert failed, retrying');
-        },
-      },
-    );
+    }
+    this.metrics.rejected.inc({ reason: 'store_rejected' }, rejected.length);
+    const rows = [...counts.values()];
+    const still = await this.ins.insert('rejections', rows, `${id}:store_rejected`);
+    if (still.length) {
+      // A model name the store refuses even as a rejection: keep the count, drop the name.
+      const bare = still.map((s) => ({ ...s.row, model: '', sample: `${s.table}: unstorable model name` }));
+      await this.ins.insert('rejections', bare, `${id}:store_rejected_bare`);
+    }
+    this.log.warn({ rows: rejected.length, tables: [...new Set(rejected.map((r) => r.table))] }, 'rows refused by the store were rejected');
   }
+}
+
+function range(u: FlushUnit): OffsetRange {
+  return { topic: u.topic, partition: u.partition, from: u.from, to: u.to };
 }

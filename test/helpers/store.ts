@@ -1,11 +1,19 @@
 import { Store, queryRows } from '../../src/store/client';
+import { Checkpoints, FlushBatch, OffsetRange, UNFENCED, batchId, unitId } from '../../src/store/checkpoints';
+import { Inserter } from '../../src/store/inserter';
+import { StoreWriter } from '../../src/store/writer';
+import { TableRows } from '../../src/store/rows';
+import { Metrics } from '../../src/ops/metrics';
+import { quietLogger } from './env';
 
 /** Events stored for one feature (every valid synthetic message carries num_0, maybe as null). */
 export async function storedEvents(store: Store, feature = 'num_0'): Promise<number> {
   const r = await queryRows<{ n: string }>(
     store,
     `SELECT sum(count) AS n FROM ${store.database}.feature_stats WHERE feature = {f:String}`,
-    { f: feature },
+    {
+      f: feature,
+    },
   );
   return Number(r[0]?.n ?? 0);
 }
@@ -16,4 +24,28 @@ export async function storedRejections(store: Store): Promise<Record<string, num
     `SELECT reason, sum(count) AS n FROM ${store.database}.rejections GROUP BY reason`,
   );
   return Object.fromEntries(r.map((x) => [x.reason, Number(x.n)]));
+}
+
+/** The store layer as the app wires it: inserter → checkpoints → writer. */
+export function storeWriter(store: Store, instance: string, metrics = new Metrics(), retry = { initialMs: 20, maxMs: 100 }) {
+  const log = quietLogger();
+  const inserter = new Inserter({ store, retry, metrics, log });
+  const checkpoints = new Checkpoints(inserter, instance, metrics, log);
+  return { inserter, checkpoints, writer: new StoreWriter(inserter, checkpoints, instance, metrics, log) };
+}
+
+/** A batch of one unit per range (single-owner stamp unless given), rows per unit from `rows(i)`. */
+export function unitBatch(
+  group: string,
+  ranges: OffsetRange[],
+  rows: (i: number) => TableRows,
+  messages: number,
+  stamp = UNFENCED,
+  fenced = false,
+): FlushBatch {
+  const units = ranges.map((r, i) => {
+    const u = { ...r, ...stamp };
+    return { ...u, id: unitId(group, u), messages: i === 0 ? messages : 0, rows: rows(i) };
+  });
+  return { id: batchId(group, units), group, units, fenced };
 }

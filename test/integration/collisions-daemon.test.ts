@@ -3,11 +3,12 @@
  * exact groups (with −0.0 variants and redeliveries), near pairs and a label conflict are found
  * with no false report, and embedding-table statistics match a brute-force count.
  */
-import { startDaemon, Daemon } from '../../src/daemon';
+import { Daemon } from '../../src/daemon';
 import { collisionsFromStore } from '../../src/cli/collisions';
 import { queryRows } from '../../src/store/client';
 import { mulberry32, normal } from '../../src/core/prng';
 import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helpers/env';
+import { startReadyDaemon } from '../helpers/daemon';
 import { createTopic, produce, offsets } from '../helpers/kafka';
 
 const DIM = 32;
@@ -101,7 +102,7 @@ describe('collisions in the daemon', () => {
       window: { seconds: 60, allowedLatenessSeconds: 0 },
       drift: { enabled: false },
     });
-    d = await startDaemon(cfg, quietLogger());
+    d = await startReadyDaemon(cfg, quietLogger());
     await waitFor(
       () => offsets(topic, cfg.kafka.groupId),
       (o) => o.committed.every((c, i) => c === o.end[i]),
@@ -191,10 +192,10 @@ describe('collisions in the daemon', () => {
         clickhouse: { database: db, ...(path ? { path } : {}) },
       });
     const soloCfg = base(uniqueName('solo'), uniqueName('fwxr').replace(/-/g, '_'));
-    const solo = await startDaemon(soloCfg, quietLogger());
+    const solo = await startReadyDaemon(soloCfg, quietLogger());
     const pairCfg = base(uniqueName('pair'), `${soloCfg.clickhouse.database}_pair`, soloCfg.clickhouse.path);
-    const a = await startDaemon(pairCfg, quietLogger());
-    const b = await startDaemon({ ...pairCfg, instanceId: uniqueName('inst') }, quietLogger());
+    const a = await startReadyDaemon(pairCfg, quietLogger());
+    const b = await startReadyDaemon({ ...pairCfg, instanceId: uniqueName('inst') }, quietLogger());
     try {
       // Both replicas own partitions before any message arrives, so groups straddle replicas.
       await waitFor(

@@ -3,8 +3,8 @@
  * ClickHouse engine:
  *   - ClickHouse down: the consumer pauses, memory stays bounded, it resumes by itself, nothing is
  *     lost or counted twice;
- *   - a crash between a flush's `intent` and `done`: the next owner replays exactly that range under
- *     the same flush id, so ClickHouse drops the copy;
+ *   - an owner that dies between a batch's `intent` and `done`: the next owner's claim supersedes
+ *     the interrupted units (their rows leave the views) and it re-counts their ranges;
  *   - SIGTERM to the real CLI: drain, flush, commit, exit 0 within the grace period;
  *   - /healthz, /readyz and /metrics over HTTP.
  */
@@ -15,11 +15,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Producer } from 'kafkajs';
 import { stringify as toYaml } from 'yaml';
-import { startDaemon, Daemon } from '../../src/daemon';
+import { Daemon } from '../../src/daemon';
 import { syntheticMessages } from '../../src/demo/synthetic';
 import { queryRows } from '../../src/store/client';
 import { Config } from '../../src/config/schema';
 import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helpers/env';
+import { startReadyDaemon } from '../helpers/daemon';
 import { createTopic, produce, offsets, kafka } from '../helpers/kafka';
 import { storedEvents } from '../helpers/store';
 
@@ -55,12 +56,12 @@ type Insert = Daemon['app']['store']['client']['insert'];
  * Fault injection at the client boundary: every insert of this daemon goes through `gate`, which
  * may throw (ClickHouse "down" for that insert) or pass it to the real client.
  */
-function interceptInserts(d: Daemon, gate: (table: string) => void): void {
+function interceptInserts(d: Daemon, gate: (table: string, values: Record<string, unknown>[]) => void): void {
   const client = d.app.store.client;
   const real = client.insert.bind(client) as Insert;
   client.insert = ((params: Parameters<Insert>[0]) => {
     try {
-      gate(params.table.split('.').pop()!);
+      gate(params.table.split('.').pop()!, params.values as Record<string, unknown>[]);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -79,7 +80,7 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
     const partitions = 3;
     await createTopic(topic, partitions);
     const cfg = daemonConfig(topic, uniqueName('g'));
-    const d = await startDaemon(cfg, quietLogger());
+    const d = await startReadyDaemon(cfg, quietLogger());
     running.push(d);
     let storeDown = false;
     interceptInserts(d, () => {
@@ -146,12 +147,12 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
       await producer.disconnect();
     }
     expect(await gauge(d.app.metrics.consumerPaused)).toBe(0);
-    // Flushes waiting for the store stay bounded: consumption pauses in the flush interval that
-    // reaches maxPendingFlushes × partitions, so at most (threshold - 1) + one flush per partition
-    // is ever held.
-    const threshold = cfg.store.maxPendingFlushes * partitions;
+    // Batches waiting for the store stay bounded: one batch per replica and flush interval covers
+    // every partition; consumption pauses when maxPendingFlushes wait, and at most the messages
+    // read before the pause make one more batch.
+    const threshold = cfg.store.maxPendingFlushes;
     expect(maxPending).toBeGreaterThanOrEqual(threshold);
-    expect(maxPending).toBeLessThanOrEqual(threshold + partitions - 1);
+    expect(maxPending).toBeLessThanOrEqual(threshold + 1);
     // Exact totals: every message once.
     const total = before.length + sent;
     expect(await storedEvents(d.app.store)).toBe(total);
@@ -163,22 +164,22 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
   });
 
   test.each([
-    ['after earlier flushes stored progress', 2000],
-    ["on the partition's very first flush", 0],
+    ['after earlier batches stored progress', 2000],
+    ["on the partitions' very first batch", 0],
   ])(
-    'a crash between intent and done (%s) is replayed by the next owner over the same range, and deduplicated',
+    'an owner that dies between intent and done (%s): the next owner supersedes its units and re-counts them, exactly',
     async (_case, firstCount) => {
       const topic = uniqueName('fw-crash');
       await createTopic(topic, 3);
       const group = uniqueName('g');
       const cfgA = daemonConfig(topic, group);
-      const a = await startDaemon(cfgA, quietLogger());
+      const a = await startReadyDaemon(cfgA, quietLogger());
       running.push(a);
-      let failProgress = false;
+      let failDone = false;
       let crashed = false;
-      interceptInserts(a, (table) => {
+      interceptInserts(a, (table, values) => {
         if (crashed) throw new Error('injected: process is dead');
-        if (failProgress && table === 'progress') throw new Error('injected: progress insert fails');
+        if (failDone && table === 'flush_units' && values[0]?.state === 'done') throw new Error('injected: done insert fails');
       });
 
       // A stores a first batch completely (when there is one), so stored progress is non-zero.
@@ -188,8 +189,8 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
         await waitFor(() => offsets(topic, group), allCommitted);
       }
 
-      // Then every flush of A stops after its data rows: intent + rows are stored, progress never.
-      failProgress = true;
+      // Then A's batches stop after their rows: intents and rows are stored, the done records never.
+      failDone = true;
       const second = messages(3000, 22, 'b');
       await produce(topic, second);
       await waitFor(
@@ -199,37 +200,35 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
         20,
       );
       const db = cfgA.clickhouse.database;
-      const interrupted = await queryRows<{ flush_id: string; ranges: string; instance: string }>(
+      const interrupted = await queryRows<{ flush_id: string; partition: number; from: string }>(
         a.app.store,
-        `SELECT flush_id, any(ranges) AS ranges, any(instance) AS instance FROM ${db}.flushes WHERE consumer_group = {g:String}
-       GROUP BY flush_id HAVING countIf(state = 'done') = 0`,
+        `SELECT flush_id, any(partition) AS partition, any(from_offset) AS from FROM ${db}.flush_units WHERE consumer_group = {g:String}
+         GROUP BY flush_id HAVING countIf(state = 'done') = 0`,
         { g: group },
       );
-      // The writer is serial: exactly one flush is between intent and done.
-      expect(interrupted).toHaveLength(1);
-      const f = interrupted[0];
-      const [range] = JSON.parse(f.ranges) as { topic: string; partition: number; from: number; to: number }[];
-      expect(range.from > 0).toBe(firstCount > 0);
-      const rowsOf = (id: string) =>
-        queryRows<{ n: string; instances: string[]; events: string }>(
-          a.app.store,
-          `SELECT count() AS n, groupUniqArray(instance) AS instances, sum(count) AS events FROM ${db}.feature_stats WHERE flush_id = {f:String}`,
-          { f: id },
+      // The writer is serial: the units of one batch are between intent and done.
+      expect(interrupted.length).toBeGreaterThan(0);
+      expect(new Set(interrupted.map((u) => Number(u.partition))).size).toBe(interrupted.length);
+      const ids = interrupted.map((u) => u.flush_id);
+      const rowsOf = async (view: string) =>
+        Number(
+          (
+            await queryRows<{ n: string }>(a.app.store, `SELECT count() AS n FROM ${db}.${view} WHERE flush_id IN {ids:Array(String)}`, {
+              ids,
+            })
+          )[0].n,
         );
-      const [rowsBefore] = await rowsOf(f.flush_id);
-      expect(Number(rowsBefore.n)).toBeGreaterThan(0);
-      expect(rowsBefore.instances).toEqual([cfgA.instanceId]);
-      // The partial flush is visible (counted once so far), and Kafka has not moved past it.
-      const committedAtCrash = await offsets(topic, group);
-      expect(committedAtCrash.committed[range.partition]).toBe(range.from === 0 ? -1 : range.from);
+      // The interrupted units' rows are stored and, for now, visible.
+      expect(await rowsOf('feature_stats_parts')).toBeGreaterThan(0);
+      expect(await rowsOf('feature_stats')).toBe(await rowsOf('feature_stats_parts'));
 
       // Hard crash: nothing more reaches the store, no final flush, the member leaves the group.
       crashed = true;
       a.app.writer.stop();
       await (a.source as unknown as { consumer: { disconnect(): Promise<void> } }).consumer.disconnect();
 
-      // B takes over in the same group and database.
-      const b = await startDaemon(daemonConfig(topic, group, cfgA), quietLogger());
+      // B takes over in the same group and database: its claims supersede A's interrupted units.
+      const b = await startReadyDaemon(daemonConfig(topic, group, cfgA), quietLogger());
       running.push(b);
       const total = first.length + second.length;
       await waitFor(() => offsets(topic, group), allCommitted, 90_000);
@@ -237,26 +236,20 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
         () => storedEvents(b.app.store),
         (n) => n >= total,
       );
-
-      // The interrupted flush was completed under the same id...
-      const states = await queryRows<{ state: string; n: string }>(
-        b.app.store,
-        `SELECT state, count() AS n FROM ${db}.flushes WHERE flush_id = {f:String} GROUP BY state`,
-        { f: f.flush_id },
-      );
-      expect(Object.fromEntries(states.map((s) => [s.state, Number(s.n)]))).toEqual({ intent: 1, done: 1 });
-      const progress = await queryRows<{ next: string }>(
-        b.app.store,
-        `SELECT max(next_offset) AS next FROM ${db}.progress WHERE consumer_group = {g:String} AND topic = {t:String} AND partition = {p:UInt32} AND flush_id = {f:String}`,
-        { g: group, t: topic, p: range.partition, f: f.flush_id },
-      );
-      expect(Number(progress[0].next)).toBe(range.to);
-      // ...and B's copy of its rows was dropped by ClickHouse: only A's rows carry that flush id.
-      const [rowsAfter] = await rowsOf(f.flush_id);
-      expect(rowsAfter).toEqual(rowsBefore);
+      const superseded = await queryRows<{ flush_id: string }>(b.app.store, `SELECT flush_id FROM ${db}.superseded_units`);
+      expect(superseded.map((r) => r.flush_id).sort()).toEqual([...ids].sort());
+      expect(await gauge(b.app.metrics.supersededUnits)).toBe(ids.length);
+      // A's rows stay in the parts table but leave every view.
+      expect(await rowsOf('feature_stats_parts')).toBeGreaterThan(0);
+      expect(await rowsOf('feature_stats')).toBe(0);
+      expect(await rowsOf('vector_stats')).toBe(0);
       expect(await gauge(b.app.metrics.unreplayableFlushes)).toBe(0);
-      // Exact totals: nothing lost, nothing counted twice.
+      // Exact totals: nothing lost, nothing counted twice, in every partial table.
+      await new Promise((r) => setTimeout(r, 1500));
       expect(await storedEvents(b.app.store)).toBe(total);
+      // Every valid synthetic event carries one vector.
+      const vectors = await queryRows<{ n: string }>(b.app.store, `SELECT sum(count) AS n FROM ${db}.vector_stats`);
+      expect(Number(vectors[0].n)).toBe(total);
       const off = await offsets(topic, group);
       expect(off.committed.reduce((x, y) => x + y, 0)).toBe(total);
     },
@@ -327,7 +320,7 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
     const topic = uniqueName('fw-http');
     await createTopic(topic, 2);
     const cfg = daemonConfig(topic, uniqueName('g'), undefined, { http: { enabled: true, host: '127.0.0.1', port: 0 } });
-    const d = await startDaemon(cfg, quietLogger());
+    const d = await startReadyDaemon(cfg, quietLogger());
     running.push(d);
     expect(d.httpPort).toBeGreaterThan(0);
     const base = `http://127.0.0.1:${d.httpPort}`;

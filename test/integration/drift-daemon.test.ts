@@ -3,7 +3,7 @@
  * evaluated from the partial states merged in ClickHouse — and two replicas report exactly what
  * one replica reports.
  */
-import { startDaemon, Daemon } from '../../src/daemon';
+import { Daemon } from '../../src/daemon';
 import { syntheticMessages } from '../../src/demo/synthetic';
 import { queryRows, openStore } from '../../src/store/client';
 import { migrate } from '../../src/store/migrations';
@@ -13,6 +13,7 @@ import { ReferenceRegistry, observeReference } from '../../src/references/regist
 import { Decoder } from '../../src/decode';
 import { isRejection } from '../../src/core/rejection';
 import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helpers/env';
+import { startReadyDaemon } from '../helpers/daemon';
 import { createTopic, produce, offsets } from '../helpers/kafka';
 import { storedEvents } from '../helpers/store';
 
@@ -66,7 +67,7 @@ describe('drift in the daemon', () => {
 
     const solo = cfgFor(topic, uniqueName('solo'), uniqueName('fwdrift').replace(/-/g, '_'));
     await storeReference(solo);
-    const one = await startDaemon(solo, quietLogger());
+    const one = await startReadyDaemon(solo, quietLogger());
     running.push(one);
     await waitFor(
       () => storedEvents(one.app.store),
@@ -96,8 +97,8 @@ describe('drift in the daemon', () => {
     const pairGroup = uniqueName('pair');
     const pairCfg = cfgFor(topic, pairGroup, `${solo.clickhouse.database}_pair`, solo.clickhouse.path);
     await storeReference(pairCfg);
-    const a = await startDaemon(pairCfg, quietLogger());
-    const b = await startDaemon({ ...pairCfg, instanceId: uniqueName('inst') }, quietLogger());
+    const a = await startReadyDaemon(pairCfg, quietLogger());
+    const b = await startReadyDaemon({ ...pairCfg, instanceId: uniqueName('inst') }, quietLogger());
     running.push(a, b);
     await waitFor(
       () => storedEvents(a.app.store),

@@ -2,6 +2,7 @@
 import { startDaemon, Daemon } from '../../src/daemon';
 import { syntheticMessages } from '../../src/demo/synthetic';
 import { testConfig, quietLogger, waitFor, uniqueName } from '../helpers/env';
+import { startReadyDaemon } from '../helpers/daemon';
 import { createTopic, produce } from '../helpers/kafka';
 import { storedEvents } from '../helpers/store';
 
@@ -30,7 +31,7 @@ maybe('Kafka SASL', () => {
       },
       store: { flushIntervalSeconds: 0.5 },
     });
-    const d = await startDaemon(cfg, quietLogger());
+    const d = await startReadyDaemon(cfg, quietLogger());
     running.push(d);
     expect(
       await waitFor(
@@ -40,7 +41,7 @@ maybe('Kafka SASL', () => {
     ).toBe(ms.length);
   });
 
-  test('a wrong password fails start-up with an authentication error', async () => {
+  test('a wrong password is reported as Kafka being down (state, metric, status), never by exiting', async () => {
     const cfg = testConfig({
       kafka: {
         brokers: [sasl!],
@@ -49,7 +50,19 @@ maybe('Kafka SASL', () => {
         sasl: { mechanism: 'scram-sha-512', username: 'featurewatch', password: 'wrong' },
       },
     });
-    await expect(startDaemon(cfg, quietLogger())).rejects.toThrow(/SASL|[Aa]uthentication/);
+    const d = await startDaemon(cfg, quietLogger());
+    try {
+      const st = await waitFor(
+        async () => d.status() as { dependencies: Record<string, { up: boolean; lastError: string | null }> },
+        (s) => /SASL|[Aa]uthentication/.test(s.dependencies.kafka?.lastError ?? ''),
+        30_000,
+      );
+      expect(st.dependencies.kafka.up).toBe(false);
+      const up = (await d.app.metrics.dependencyUp.get()).values.find((v) => v.labels.dependency === 'kafka');
+      expect(up?.value).toBe(0);
+    } finally {
+      await d.stop();
+    }
   });
 });
 
@@ -65,7 +78,7 @@ const tlsCa = process.env.FW_TEST_KAFKA_TLS_CA;
       kafka: { brokers: [tls!], topics: [topic], groupId: uniqueName('g'), fromBeginning: true, ssl: { enabled: true, caFile: tlsCa } },
       store: { flushIntervalSeconds: 0.5 },
     });
-    const d = await startDaemon(cfg, quietLogger());
+    const d = await startReadyDaemon(cfg, quietLogger());
     try {
       expect(
         await waitFor(
@@ -84,7 +97,7 @@ const tlsCa = process.env.FW_TEST_KAFKA_TLS_CA;
     const cfg = testConfig({
       kafka: { brokers: [tls!], topics: [uniqueName('t')], groupId: uniqueName('g'), ssl: { enabled: true, caFile: other } },
     });
-    const err = await startDaemon(cfg, quietLogger()).then(
+    const err = await startReadyDaemon(cfg, quietLogger()).then(
       () => null,
       (e: Error & { cause?: Error }) => e,
     );

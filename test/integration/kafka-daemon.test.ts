@@ -3,11 +3,12 @@
  * committed offsets, restart without loss or double counting, two instances = one instance,
  * dead-lettering with the reason in a header.
  */
-import { startDaemon, Daemon } from '../../src/daemon';
+import { Daemon } from '../../src/daemon';
 import { syntheticMessages } from '../../src/demo/synthetic';
 import { queryRows } from '../../src/store/client';
 import { Config } from '../../src/config/schema';
 import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helpers/env';
+import { startReadyDaemon } from '../helpers/daemon';
 import { createTopic, produce, offsets, consumeAll, kafka } from '../helpers/kafka';
 import { storedEvents, storedRejections } from '../helpers/store';
 
@@ -42,7 +43,7 @@ describe('daemon against a real Kafka broker', () => {
     const ms = messages(3000, 1, 0.02);
     await produce(topic, ms);
     const cfg = daemonConfig(topic, uniqueName('g'));
-    const d = await startDaemon(cfg, quietLogger());
+    const d = await startReadyDaemon(cfg, quietLogger());
     running.push(d);
     const valid = countValid(ms);
     await waitFor(
@@ -76,7 +77,7 @@ describe('daemon against a real Kafka broker', () => {
     const first = messages(4000, 2);
     await produce(topic, first);
     const cfgA = daemonConfig(topic, group);
-    const a = await startDaemon(cfgA, quietLogger());
+    const a = await startReadyDaemon(cfgA, quietLogger());
     await waitFor(
       () => storedEvents(a.app.store),
       (n) => n > 0,
@@ -86,7 +87,7 @@ describe('daemon against a real Kafka broker', () => {
     await a.stop();
     const second = messages(3000, 3);
     await produce(topic, second);
-    const b = await startDaemon(daemonConfig(topic, group, cfgA), quietLogger());
+    const b = await startReadyDaemon(daemonConfig(topic, group, cfgA), quietLogger());
     running.push(b);
     const total = first.length + second.length;
     await waitFor(
@@ -101,14 +102,14 @@ describe('daemon against a real Kafka broker', () => {
     expect(await storedEvents(b.app.store)).toBe(total);
   });
 
-  test('redelivery of already stored messages is skipped (offsets rewound)', async () => {
+  test('offsets rewound below stored progress: nothing is read or counted again', async () => {
     const topic = uniqueName('fw-redeliver');
     await createTopic(topic, 2);
     const group = uniqueName('g');
     const ms = messages(1500, 4);
     await produce(topic, ms);
     const cfgA = daemonConfig(topic, group);
-    const a = await startDaemon(cfgA, quietLogger());
+    const a = await startReadyDaemon(cfgA, quietLogger());
     await waitFor(
       () => offsets(topic, group),
       (o) => o.committed.every((c, i) => c === o.end[i]),
@@ -119,7 +120,7 @@ describe('daemon against a real Kafka broker', () => {
     await admin.connect();
     await admin.setOffsets({ groupId: group, topic, partitions: [0, 1].map((partition) => ({ partition, offset: '0' })) });
     await admin.disconnect();
-    const b = await startDaemon(daemonConfig(topic, group, cfgA), quietLogger());
+    const b = await startReadyDaemon(daemonConfig(topic, group, cfgA), quietLogger());
     running.push(b);
     await waitFor(
       () => offsets(topic, group),
@@ -127,7 +128,8 @@ describe('daemon against a real Kafka broker', () => {
     );
     await new Promise((r) => setTimeout(r, 1000));
     expect(await storedEvents(b.app.store)).toBe(ms.length);
-    expect((await b.app.metrics.skippedStored.get()).values[0].value).toBe(ms.length);
+    // The claim starts each partition at its stored progress (and commits it): no re-read at all.
+    expect((await b.app.metrics.messagesIn.get()).values.reduce((s, v) => s + v.value, 0)).toBe(0);
   });
 
   test('two instances in one consumer group store the same totals as one', async () => {
@@ -135,14 +137,14 @@ describe('daemon against a real Kafka broker', () => {
     await createTopic(topic, 4);
     const ms = messages(6000, 5);
     await produce(topic, ms);
-    const one = await startDaemon(daemonConfig(topic, uniqueName('solo')), quietLogger());
+    const one = await startReadyDaemon(daemonConfig(topic, uniqueName('solo')), quietLogger());
     running.push(one);
     const group = uniqueName('pair');
     const cfgA = daemonConfig(topic, group, undefined, {
       clickhouse: { path: one.app.cfg.clickhouse.path, database: `${one.app.cfg.clickhouse.database}_pair` },
     });
-    const a = await startDaemon(cfgA, quietLogger());
-    const b = await startDaemon(daemonConfig(topic, group, cfgA), quietLogger());
+    const a = await startReadyDaemon(cfgA, quietLogger());
+    const b = await startReadyDaemon(daemonConfig(topic, group, cfgA), quietLogger());
     running.push(a, b);
     await waitFor(
       () => storedEvents(one.app.store),
@@ -179,7 +181,7 @@ describe('daemon against a real Kafka broker', () => {
       { value: JSON.stringify({ model: 'm', input_id: 'a', vectors: { v: [1, 2] } }) },
       { value: JSON.stringify({ model: 'm', input_id: 'b', vectors: { v: [1, 2, 3] } }) },
     ]);
-    const d = await startDaemon(
+    const d = await startReadyDaemon(
       daemonConfig(topic, uniqueName('g'), undefined, {
         kafka: { brokers: brokers(), topics: [topic], groupId: uniqueName('g'), fromBeginning: true, deadLetterTopic: dlq },
       }),

@@ -12,13 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, queryRows, Store } from '../../src/store/client';
 import { migrate, MIGRATIONS } from '../../src/store/migrations';
-import { StoreWriter, flushId, OffsetRange } from '../../src/store/writer';
+import { OffsetRange } from '../../src/store/writer';
 import { Metrics } from '../../src/ops/metrics';
-import { startDaemon, Daemon } from '../../src/daemon';
+import { Daemon } from '../../src/daemon';
 import { syntheticMessages } from '../../src/demo/synthetic';
 import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helpers/env';
+import { startReadyDaemon } from '../helpers/daemon';
 import { createTopic, produce, offsets } from '../helpers/kafka';
-import { storedEvents } from '../helpers/store';
+import { storedEvents, storeWriter, unitBatch } from '../helpers/store';
 import { startShim, freePort, Shim } from '../support/shim-process';
 import { chTime, Row } from '../../src/store/rows';
 
@@ -62,7 +63,7 @@ describe('store over HTTP (server mode)', () => {
     expect(await migrate(store)).toEqual([]); // idempotent, read back through the HTTP path
 
     const metrics = new Metrics();
-    const writer = new StoreWriter(store, 'inst-a', { initialMs: 20, maxMs: 100 }, metrics, quietLogger());
+    const { writer, checkpoints } = storeWriter(store, 'inst-a', metrics);
     const ranges: OffsetRange[] = [
       { topic: 't', partition: 0, from: 0, to: 500 },
       { topic: 't', partition: 1, from: 0, to: 300 },
@@ -94,7 +95,8 @@ describe('store over HTTP (server mode)', () => {
           [{ minute: chTime(Date.UTC(2024, 0, 1)).slice(0, 19), model: 'm', reason: 'not_json', count: 2, sample: "x;y\n'z" }],
         ],
       ]);
-    const flush = () => ({ id: flushId('g1', ranges), group: 'g1', ranges, rows: rows(), messages: 800 });
+    // The rows belong to the first partition's unit; the second unit only moves its progress.
+    const flush = () => unitBatch('g1', ranges, (i) => (i === 0 ? rows() : new Map()), 800);
     await writer.write(flush());
     // The same flush again: what a retry after an unseen success or a replay after a crash sends.
     await writer.write(flush());
@@ -114,25 +116,18 @@ describe('store over HTTP (server mode)', () => {
     expect([Number(rej[0].n), rej[0].sample]).toEqual([2, "x;y\n'z"]);
     const fl = await queryRows<{ state: string; n: string }>(
       store,
-      `SELECT toString(state) AS state, count() AS n FROM ${db}.flushes GROUP BY state ORDER BY state`,
+      `SELECT toString(state) AS state, count() AS n FROM ${db}.flush_units GROUP BY state ORDER BY state`,
     );
     expect(fl.map((r) => [r.state, Number(r.n)])).toEqual([
-      ['done', 1],
-      ['intent', 1],
+      ['done', 2],
+      ['intent', 2],
     ]);
-    const pr = await queryRows<{ partition: number; next: string }>(
-      store,
-      `SELECT partition, max(next_offset) AS next FROM ${db}.progress WHERE consumer_group = {g:String} GROUP BY partition ORDER BY partition`,
-      { g: 'g1' },
-    );
-    expect(pr.map((r) => [Number(r.partition), Number(r.next)])).toEqual([
-      [0, 500],
-      [1, 300],
-    ]);
+    const pr = await checkpoints.storedProgress('g1', ranges);
+    expect([...pr.values()].sort((a, b) => a - b)).toEqual([300, 500]);
 
     // A different offset range is a different flush: its tokens differ, its rows are stored.
     const ranges2: OffsetRange[] = [{ topic: 't', partition: 0, from: 500, to: 900 }];
-    await writer.write({ id: flushId('g1', ranges2), group: 'g1', ranges: ranges2, rows: rows(), messages: 400 });
+    await writer.write(unitBatch('g1', ranges2, () => rows(), 400));
     expect(Number((await queryRows<{ n: string }>(store, `SELECT sum(count) AS n FROM ${db}.feature_stats`))[0].n)).toBe(1600);
     expect(await sum(metrics.insertRetries)).toBe(0);
 
@@ -172,7 +167,7 @@ describe('store over HTTP (server mode)', () => {
       store: { flushIntervalSeconds: 0.5, retryInitialMs: 50, retryMaxMs: 500, maxPendingFlushes: 1 },
       clickhouse: { url: s.url, database, requestTimeoutMs: 5000 },
     });
-    const d = await startDaemon(cfg, quietLogger());
+    const d = await startReadyDaemon(cfg, quietLogger());
     daemons.push(d);
     expect(d.app.store.embedded).toBe(false);
     const probe = serverStore(s.url, database);
@@ -253,6 +248,7 @@ describe('store over HTTP (server mode)', () => {
       (async () => {
         const cfg = parseConfig(JSON.parse(process.argv[1]));
         const d = await startDaemon(cfg, quietLogger());
+        await d.started;
         while ((await storedEvents(d.app.store)) < ${ms.length}) await new Promise((r) => setTimeout(r, 200));
         const during = chdbLoaded();
         await d.stop();

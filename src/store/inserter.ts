@@ -1,0 +1,139 @@
+/**
+ * Inserts and reads with the store's error policy (src/store/errors.ts): transient errors are
+ * retried with backoff until they pass (or the writer is stopped); an insert refused for its
+ * content is split in halves until the refused rows are isolated, and those rows come back to the
+ * caller as rejections while the rest is stored. So no single value can pause consumption longer
+ * than the store's own outage, and nothing is dropped without a name and a count.
+ */
+import { Logger } from 'pino';
+import { Store, queryRows } from './client';
+import { Row } from './rows';
+import { classifyStoreError, describeStoreError } from './errors';
+import { partsTable } from './tables';
+import { Metrics } from '../ops/metrics';
+import { RateLimitedLog } from '../ops/logger';
+import { Dependencies } from '../ops/dependencies';
+import { withRetry, RetryOptions } from '../ops/retry';
+
+export interface RowRejection {
+  table: string;
+  row: Row;
+  error: string;
+}
+
+export interface InserterDeps {
+  store: Store;
+  retry: Pick<RetryOptions, 'initialMs' | 'maxMs'>;
+  metrics: Metrics;
+  log: Logger;
+  dependencies?: Dependencies;
+}
+
+export class Inserter {
+  private readonly abort = new AbortController();
+  private readonly warnings: RateLimitedLog;
+
+  constructor(private readonly d: InserterDeps) {
+    this.warnings = new RateLimitedLog(d.log, 10);
+  }
+
+  get store(): Store {
+    return this.d.store;
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Stops retrying: pending calls reject with AbortedError. */
+  stop(): void {
+    this.abort.abort();
+  }
+
+  /**
+   * Inserts `rows` into the logical `table` (partial-state tables go to their `_parts` table)
+   * under a deduplication token. Returns the rows ClickHouse refused for their content.
+   */
+  async insert(table: string, rows: Row[], token: string): Promise<RowRejection[]> {
+    if (rows.length === 0) return [];
+    const rejected: RowRejection[] = [];
+    await this.insertIsolating(table, rows, token, rejected);
+    if (rejected.length) {
+      this.d.metrics.storeRejectedRows.inc({ table }, rejected.length);
+      this.warnings.warn(
+        `store-rejected:${table}`,
+        { table, rows: rejected.length, error: rejected[0].error },
+        'rows refused by ClickHouse for their content were rejected; the rest is stored',
+      );
+    }
+    return rejected;
+  }
+
+  private async insertIsolating(table: string, rows: Row[], token: string, rejected: RowRejection[]): Promise<void> {
+    try {
+      await this.retrying(table, () => this.insertOnce(table, rows, token), true);
+    } catch (err) {
+      if (classifyStoreError(err) !== 'permanent' || this.abort.signal.aborted) throw err;
+      if (rows.length === 1) {
+        rejected.push({ table, row: rows[0], error: describeStoreError(err) });
+        return;
+      }
+      // Halves get their own tokens: a half stored before a later failure is not stored twice
+      // when the whole batch is retried after a restart.
+      const mid = rows.length >> 1;
+      await this.insertIsolating(table, rows.slice(0, mid), `${token}/a`, rejected);
+      await this.insertIsolating(table, rows.slice(mid), `${token}/b`, rejected);
+    }
+  }
+
+  private async insertOnce(table: string, rows: Row[], token: string): Promise<void> {
+    const end = this.d.metrics.insertLatency.startTimer({ table });
+    await this.d.store.client.insert({
+      table: `${this.d.store.database}.${partsTable(table)}`,
+      values: rows,
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplicate: 1, insert_deduplication_token: token },
+    });
+    end();
+  }
+
+  /** A SELECT, retried while the store is unreachable. */
+  query<T>(sql: string, params?: Record<string, unknown>, what = 'query'): Promise<T[]> {
+    return this.retrying(what, () => queryRows<T>(this.d.store, sql, params), false);
+  }
+
+  /**
+   * Runs `fn` until it succeeds. Transient errors are retried (the store is down or overloaded);
+   * a permanent one is thrown at once when `permanentThrows` so the caller can isolate rows.
+   */
+  private retrying<T>(what: string, fn: () => Promise<T>, permanentThrows: boolean): Promise<T> {
+    let permanent: unknown;
+    return withRetry(
+      async () => {
+        try {
+          const v = await fn();
+          this.d.dependencies?.ok('clickhouse');
+          return v;
+        } catch (err) {
+          if (permanentThrows && classifyStoreError(err) === 'permanent') {
+            // The store answered: it is up, the rows are the problem.
+            this.d.dependencies?.ok('clickhouse');
+            permanent = err;
+            throw err;
+          }
+          this.d.dependencies?.failed('clickhouse', err);
+          throw err;
+        }
+      },
+      {
+        ...this.d.retry,
+        signal: this.abort.signal,
+        shouldRetry: (err) => err !== permanent,
+        onRetry: (err, attempt, delayMs) => {
+          this.d.metrics.insertRetries.inc({ table: what });
+          this.warnings.warn(`store-retry:${what}`, { table: what, attempt, delayMs, err }, 'store call failed, retrying');
+        },
+      },
+    );
+  }
+}
