@@ -108,7 +108,8 @@ env:
         key: {{ .Values.secretKeys.clickhousePassword }}
         optional: true
   {{- end }}
-  {{- if or .Values.existingSecret .Values.secrets.kafkaSaslPassword }}
+  {{- /* Only with SASL configured: a password alone would be an incomplete kafka.sasl. */}}
+  {{- if and (dig "kafka" "sasl" "" .Values.config) (or .Values.existingSecret .Values.secrets.kafkaSaslPassword) }}
   - name: FW_KAFKA__SASL__PASSWORD
     valueFrom:
       secretKeyRef:
