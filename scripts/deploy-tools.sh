@@ -41,7 +41,7 @@ go_install() {
   log "building $pkg (once; cached as $out)"
   local start=$SECONDS
   GOBIN="$tmp" go install -ldflags "-s -w $ldflags" "$pkg" >&2
-  mv "$tmp/$(basename "${pkg%@*}")" "$out"
+  mv "$tmp"/* "$out" # the one binary (named after the package, minus a /vN suffix)
   rm -rf "$tmp"
   log "built $name in $((SECONDS - start)) s"
   echo "$out"

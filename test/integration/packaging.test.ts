@@ -180,6 +180,26 @@ describe('manifests are valid', () => {
     expect(out).toBe('');
   });
 
+  it('the packaged chart carries the rules and dashboards it links to (a published chart has no repository around it)', () => {
+    const out = ok(tools.helm, ['package', CHART, '--destination', work]);
+    const tgz = out.trim().split(' ').pop()!;
+    const text = ok(tools.helm, [
+      'template',
+      'fw',
+      tgz,
+      '--kube-version',
+      KUBE_VERSIONS[0],
+      '--set',
+      'prometheusRule.enabled=true',
+      '--set',
+      'dashboards.enabled=true',
+    ]);
+    const packaged = docs(text);
+    expect(one(packaged, 'PrometheusRule').spec).toEqual(one(rendered['chart-all'], 'PrometheusRule').spec);
+    const dashboards = (all: K8s[]) => ofKind(all, 'ConfigMap').find((d) => d.metadata.labels?.grafana_dashboard === '1')?.data;
+    expect(dashboards(packaged)).toEqual(dashboards(rendered['chart-all']));
+  });
+
   it('the validators reject what they should (an unknown field, a wrong type)', () => {
     const deployment = structuredClone(one(rendered['chart-default'], 'Deployment'));
     (podSpec(deployment).containers[0] as unknown as Obj).imagePullPolicey = 'Always';
