@@ -180,6 +180,15 @@ describe('manifests are valid', () => {
     expect(out).toBe('');
   });
 
+  it("the chart's appVersion and the examples' image tags are the package version", () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const chart = parseYaml(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as { version: string; appVersion: string };
+    expect({ chart: chart.version, app: chart.appVersion }).toEqual({ chart: version, app: version });
+    for (const name of ['chart-default', 'sidecar-chart', 'kustomize']) {
+      for (const { c } of featurewatchPods(name)) expect(c.image).toMatch(new RegExp(`:${version.replace(/\./g, '\\.')}$`));
+    }
+  });
+
   it('the packaged chart carries the rules and dashboards it links to (a published chart has no repository around it)', () => {
     const out = ok(tools.helm, ['package', CHART, '--destination', work]);
     const tgz = out.trim().split(' ').pop()!;
