@@ -6,6 +6,7 @@
 import { Logger } from 'pino';
 import { Config } from './config/schema';
 import { Metrics } from './ops/metrics';
+import { RetryOptions } from './ops/retry';
 import { openStore, Store } from './store/client';
 import { migrate } from './store/migrations';
 import { StoreWriter } from './store/writer';
@@ -47,6 +48,8 @@ export interface AppOptions {
   deadLetter?: PipelineDeps['deadLetter'];
   analyzers?: () => Analyzer[];
   metrics?: Metrics;
+  /** Give up on an insert after this many attempts (one-shot commands); default: retry forever. */
+  maxInsertAttempts?: number;
 }
 
 export async function buildApp(cfg: Config, log: Logger, opts: AppOptions = {}): Promise<App> {
@@ -59,7 +62,8 @@ export async function buildApp(cfg: Config, log: Logger, opts: AppOptions = {}):
   // Lookups are evaluated in ClickHouse (exact across replicas), so the daemon's detector skips them.
   const detector = cfg.collisions.enabled ? new CollisionDetector(detectorOptions(cfg.collisions, false)) : null;
   if (detector) registerCollisionMetrics(metrics, detector);
-  const writer = new StoreWriter(store, cfg.instanceId, { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs }, metrics, log);
+  const retry: RetryOptions = { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs, maxAttempts: opts.maxInsertAttempts };
+  const writer = new StoreWriter(store, cfg.instanceId, retry, metrics, log);
   const pipeline = new Pipeline({
     cfg,
     writer,

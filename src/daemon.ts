@@ -10,6 +10,7 @@ import { buildApp, App, AppOptions } from './app';
 import { createKafka } from './sources/kafka-client';
 import { KafkaSource } from './sources/kafka';
 import { startHttp } from './ops/http';
+import { embeddedReadRoutes } from './store/clickhouse-http';
 import { Metrics } from './ops/metrics';
 import { VERSION } from './version';
 import { DriftEvaluator } from './evaluation/drift-evaluator';
@@ -42,16 +43,25 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
   let started = false;
   let server: Server | undefined;
   let httpPort: number | null = null;
+  // The embedded store, read-only over the ClickHouse HTTP interface at /clickhouse: read commands
+  // and Grafana reach it there while this process holds the engine's lock (src/store/clickhouse-http.ts).
+  const reads = cfg.http.enabled && cfg.http.storeReads && app.store.path ? embeddedReadRoutes(app.store.path) : undefined;
   if (cfg.http.enabled) {
-    const h = await startHttp(cfg.http.host, cfg.http.port, metrics, {
-      // Ready once consuming. Deliberately not tied to ClickHouse: a sidecar's readiness gates the
-      // whole pod, and a store outage must not take the model server out of its Service — the
-      // daemon pauses and catches up by itself (featurewatch_consumer_paused, insert retries).
-      ready: async () => started,
-    });
+    const h = await startHttp(
+      cfg.http.host,
+      cfg.http.port,
+      metrics,
+      {
+        // Ready once consuming. Deliberately not tied to ClickHouse: a sidecar's readiness gates the
+        // whole pod, and a store outage must not take the model server out of its Service — the
+        // daemon pauses and catches up by itself (featurewatch_consumer_paused, insert retries).
+        ready: async () => started,
+      },
+      reads?.routes,
+    );
     server = h.server;
     httpPort = h.port;
-    log.info({ port: httpPort }, 'http listening (/healthz /readyz /metrics)');
+    log.info({ port: httpPort }, `http listening (/healthz /readyz /metrics${reads ? ' /clickhouse' : ''})`);
   }
   try {
     await source.start();
@@ -59,6 +69,7 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
     // Not started (unreachable broker, failed authentication): release what was opened.
     server?.close();
     await source.stop().catch(() => undefined);
+    await reads?.close();
     await app.close();
     throw err;
   }
@@ -127,6 +138,7 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
         await scheduler.stop();
         await source.stop();
         server?.close();
+        await reads?.close();
         await app.close();
         log.info('stopped cleanly');
       })()),
