@@ -30,9 +30,8 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     maxInsertAttempts: cfg.store.commandMaxAttempts,
   });
   if (refFile) {
-    const refs = refFile;
     // Version 0 marks a reference that came from the command line rather than the store.
-    for (const [model, p] of refs.profiles) app.refs.set({ model, version: 0, profile: p.profile });
+    for (const [model, p] of refFile.profiles) app.refs.set({ model, version: 0, profile: p.profile });
     report = new ReplayDriftReport(cfg, app.refs, windowSeconds);
     hooks.push((ev, ws) => report!.observe(ev, ws));
   }
