@@ -59,6 +59,8 @@ export interface AppOptions {
   deadLetter?: PipelineDeps['deadLetter'];
   analyzers?: () => Analyzer[];
   metrics?: Metrics;
+  /** Give up on an insert after this many attempts (one-shot commands); default: retry forever. */
+  maxInsertAttempts?: number;
 }
 
 /** Wires every part without touching the network: the daemon starts before its dependencies answer. */
@@ -68,7 +70,7 @@ export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App 
   const store = openStore(cfg.clickhouse);
   const inserter = new Inserter({
     store,
-    retry: { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs },
+    retry: { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs, maxAttempts: opts.maxInsertAttempts },
     metrics,
     log,
     dependencies,

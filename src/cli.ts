@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `featurewatch` executable: subcommand dispatch, config loading, signals, exit codes. */
 import pino from 'pino';
-import { HELP, parseCli, UsageError, CliArgs } from './cli/args';
+import { HELP, parseCli, UsageError, CliArgs, commandHelp, EXIT } from './cli/args';
 import { loadConfig, ConfigError } from './config/load';
 import { createLogger } from './ops/logger';
 import { VERSION } from './version';
@@ -13,6 +13,8 @@ import { runDrift } from './cli/drift';
 import { runCollisions } from './cli/collisions';
 import { openStore } from './store/client';
 import { migrate, schemaVersion } from './store/migrations';
+import { NoStoreError } from './store/read-access';
+import { runValidate } from './cli/validate';
 
 async function main(argv: string[]): Promise<number> {
   const args: CliArgs = parseCli(argv);
@@ -20,10 +22,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  if (args.help || !args.command) {
-    process.stdout.write(HELP);
-    return args.command || args.help ? 0 : 2;
+  if (args.help) {
+    process.stdout.write(args.command ? commandHelp(args.command) : HELP);
+    return EXIT.ok;
   }
+  if (!args.command) {
+    process.stdout.write(HELP);
+    return EXIT.usage;
+  }
+  if (args.command === 'validate') return runValidate(args);
   const cfg = loadConfig({ file: args.config });
   // Logs go to stderr so `replay --json` keeps stdout for the report.
   const log = createLogger(cfg.log.level, pino.destination(2));
@@ -80,7 +87,11 @@ main(process.argv.slice(2)).then(
   (err: Error) => {
     if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(`featurewatch: ${err.message}\n`);
-      process.exit(2);
+      process.exit(EXIT.usage);
+    }
+    if (err instanceof NoStoreError) {
+      process.stderr.write(`featurewatch: ${err.message}\n`);
+      process.exit(EXIT.noStore);
     }
     process.stderr.write(`featurewatch: ${err.stack ?? err.message}\n`);
     process.exit(1);

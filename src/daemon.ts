@@ -14,6 +14,7 @@ import { createApp, App, AppOptions } from './app';
 import { createKafka } from './sources/kafka-client';
 import { KafkaSource } from './sources/kafka';
 import { startHttp } from './ops/http';
+import { embeddedReadRoutes } from './store/clickhouse-http';
 import { Metrics } from './ops/metrics';
 import { sleep } from './ops/retry';
 import { chTime } from './store/rows';
@@ -92,6 +93,9 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
 
   let server: Server | undefined;
   let httpPort: number | null = null;
+  // The embedded store, read-only over the ClickHouse HTTP interface at /clickhouse: read commands
+  // and Grafana reach it there while this process holds the engine's lock (src/store/clickhouse-http.ts).
+  const reads = cfg.http.enabled && cfg.http.storeReads && app.store.path ? embeddedReadRoutes(app.store.path) : undefined;
   if (cfg.http.enabled) {
     const h = await startHttp(
       cfg.http.host,
@@ -102,11 +106,12 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
         '/status': (_req, res) => {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status(), null, 2) + '\n');
         },
+        ...reads?.routes,
       },
     );
     server = h.server;
     httpPort = h.port;
-    log.info({ port: httpPort }, 'http listening (/healthz /readyz /status /metrics)');
+    log.info({ port: httpPort }, `http listening (/healthz /readyz /status /metrics${reads ? ' /clickhouse' : ''})`);
   }
 
   source.start();
@@ -169,6 +174,7 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
         await Promise.race([scheduler.stop(), sleep(Math.max(0, deadline - Date.now() - 1000))]);
         const flushed = await source.stop(deadline);
         server?.close();
+        await reads?.close();
         await app.close();
         log.info({ flushed }, flushed ? 'stopped cleanly' : 'stopped; the last batch will be read again by the next owner');
       })()),

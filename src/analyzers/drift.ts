@@ -27,9 +27,9 @@ export class DriftAnalyzer implements Analyzer {
   constructor(private readonly refs: ReferenceRegistry) {}
 
   observe(ev: FeatureEvent, windowStart: number): void {
-    this.refs.observe(ev);
     const ref = this.refs.get(ev.model);
-    if (!ref) return;
+    // No reference yet: in 'first' mode the event helps build one (and is not compared with it).
+    if (!ref) return this.refs.observe(ev);
     let s = this.last;
     if (!s || s.windowStart !== windowStart || s.model !== ev.model || s.version !== ref.version) {
       const key = `${windowStart}\u0000${ev.model}`;

@@ -1,49 +1,149 @@
-/** Argument parsing for every subcommand (node:util parseArgs: no dependency needed). */
+/**
+ * Argument parsing for every subcommand (node:util parseArgs: no dependency needed). Each command
+ * declares its options once; its `--help` text, the strict parse and the checks that run before
+ * anything is opened or created (required options, readable input files) all come from that.
+ */
 import { parseArgs } from 'node:util';
+import { accessSync, constants, statSync } from 'node:fs';
 
+export class UsageError extends Error {}
+
+/** Exit codes (README "Commands"). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, noStore: 3 } as const;
+
+interface OptionSpec {
+  name: string;
+  short?: string;
+  type: 'string' | 'boolean';
+  /** Placeholder shown in help for a value. */
+  value?: string;
+  help: string;
+}
+
+interface CommandSpec {
+  summary: string;
+  usage: string;
+  options: OptionSpec[];
+  /** Extra lines after the options. */
+  notes?: string;
+}
+
+const config: OptionSpec = {
+  name: 'config',
+  short: 'c',
+  type: 'string',
+  value: 'FILE',
+  help: 'YAML config (README "Configuration"); FW_* environment variables override it',
+};
+const json: OptionSpec = { name: 'json', type: 'boolean', help: 'JSON on stdout instead of text' };
+const model: OptionSpec = { name: 'model', short: 'm', type: 'string', value: 'NAME', help: 'only this model' };
+const daemon: OptionSpec = {
+  name: 'daemon',
+  type: 'string',
+  value: 'URL',
+  help: "read through a running daemon's store endpoint, e.g. http://127.0.0.1:9464/clickhouse (default: used when the embedded store is held by the daemon at http.host:http.port)",
+};
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  run: {
+    summary: 'the daemon: Kafka → statistics → ClickHouse; /healthz /readyz /metrics',
+    usage: 'featurewatch run -c FILE',
+    options: [config],
+    notes: 'Runs until SIGTERM or SIGINT (then drains, flushes, commits and exits 0).',
+  },
+  replay: {
+    summary: 'an NDJSON file (or - for stdin) through the same pipeline; one report',
+    usage: 'featurewatch replay --input FILE [--reference FILE] [--window SECONDS] [--json]',
+    options: [
+      config,
+      { name: 'input', short: 'i', type: 'string', value: 'FILE', help: "NDJSON input, one v1 JSON object per line ('-' = stdin)" },
+      { name: 'reference', type: 'string', value: 'FILE', help: 'reference NDJSON for drift (default: none)' },
+      { name: 'window', type: 'string', value: 'SECONDS', help: 'tumbling windows instead of one window for the whole input' },
+      json,
+    ],
+  },
+  demo: {
+    summary: 'a synthetic stream into the embedded ClickHouse, with a summary',
+    usage: 'featurewatch demo [-n EVENTS] [--seed N] [--keep]',
+    options: [
+      config,
+      { name: 'events', short: 'n', type: 'string', value: 'N', help: 'synthetic events to generate (default 200000)' },
+      { name: 'seed', type: 'string', value: 'N', help: 'PRNG seed (default 42)' },
+      {
+        name: 'keep',
+        type: 'boolean',
+        help: 'add to the previous demo run instead of starting fresh (the summary then covers every kept run)',
+      },
+    ],
+    notes:
+      'The demo writes to its own database, <clickhouse.database>_demo, emptied at the start of each run unless --keep;\nthe configured database is never touched.',
+  },
+  migrate: {
+    summary: 'create or upgrade the ClickHouse schema, then exit',
+    usage: 'featurewatch migrate [-c FILE]',
+    options: [config],
+  },
+  baseline: {
+    summary: "build a model's drift reference from a file or a stored range and store it (next version)",
+    usage: 'featurewatch baseline --model M (--input FILE | --from T --to T) [--model-version V] [--ref-version N]',
+    options: [
+      config,
+      { name: 'input', short: 'i', type: 'string', value: 'FILE', help: 'NDJSON reference data, or instead:' },
+      { name: 'from', type: 'string', value: 'T', help: "a stored time range (ISO-8601): the model's merged window states in [from, to)" },
+      { name: 'to', type: 'string', value: 'T', help: 'end of that range' },
+      { name: 'model', short: 'm', type: 'string', value: 'NAME', help: 'model whose events form the reference (required)' },
+      { name: 'model-version', type: 'string', value: 'V', help: 'only events of this model_version' },
+      { name: 'ref-version', type: 'string', value: 'N', help: 'store as this reference version (default: newest + 1)' },
+    ],
+  },
+  drift: {
+    summary: 'print the latest evaluated drift results',
+    usage: 'featurewatch drift [--model M] [--json]',
+    options: [config, model, json, daemon],
+    notes: 'Exit code 3 when there is no store (or no featurewatch database in it) to read.',
+  },
+  collisions: {
+    summary: 'print the largest collision clusters, newest near pairs, table statistics',
+    usage: 'featurewatch collisions [--model M] [--limit N] [--json]',
+    options: [config, model, { name: 'limit', type: 'string', value: 'N', help: 'rows per section (default 20)' }, json, daemon],
+    notes: 'Exit code 3 when there is no store (or no featurewatch database in it) to read.',
+  },
+  validate: {
+    summary: 'check a config file plus the environment without connecting; print it with secrets redacted',
+    usage: 'featurewatch validate [-c FILE]',
+    options: [config],
+    notes: 'Prints the effective configuration as YAML and exits 0, or lists every problem and exits 2.',
+  },
+};
+
+const help: OptionSpec = { name: 'help', short: 'h', type: 'boolean', help: 'this help' };
+
+function optionLines(options: OptionSpec[]): string {
+  const left = options.map((o) => `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.value ? ` ${o.value}` : ''}`);
+  const width = Math.max(...left.map((l) => l.length)) + 2;
+  return options.map((o, i) => `  ${left[i].padEnd(width)}${o.help}`).join('\n');
+}
+
+export function commandHelp(name: string): string {
+  const c = COMMANDS[name];
+  return `featurewatch ${name} — ${c.summary}\n\nUsage: ${c.usage}\n\nOptions:\n${optionLines([...c.options, help])}\n${c.notes ? `\n${c.notes}\n` : ''}`;
+}
+
+const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
 export const HELP = `featurewatch — feature collisions and drift from Kafka into ClickHouse
 
 Usage: featurewatch <command> [options]
+       featurewatch <command> --help     that command's options
 
 Commands:
-  run        the daemon: Kafka → statistics → ClickHouse, /healthz /readyz /metrics
-  replay     an NDJSON file (or - for stdin) through the same pipeline; one report
-  demo       a synthetic stream into the embedded ClickHouse, with a summary
-  migrate    create or upgrade the ClickHouse schema, then exit
-  baseline   build a model's drift reference from a file and store it (next version)
-  drift      print the latest evaluated drift results (table, or --json)
-  collisions print the largest collision clusters, newest near pairs, table stats (or --json)
+${Object.entries(COMMANDS)
+  .map(([n, c]) => `  ${n.padEnd(width)}${c.summary}`)
+  .join('\n')}
 
-Common options:
-  -c, --config FILE      YAML config (keys in README "Configuration"); FW_* env vars override it
-  -h, --help             this help
-  -v, --show-version     print the featurewatch version
+Options:
+${optionLines([config, help, { name: 'version', short: 'V', type: 'boolean', help: 'print the featurewatch version (also -v, --show-version)' }])}
 
-replay options:
-  -i, --input FILE       NDJSON input, one v1 JSON object per line ('-' = stdin)
-      --reference FILE   reference NDJSON for drift (default: none)
-      --window SECONDS   tumbling windows instead of one window for the whole file
-      --json             print the report as JSON on stdout
-
-baseline options:
-  -i, --input FILE       NDJSON reference data, or instead:
-      --from T --to T    a stored time range (ISO-8601): the model's merged window states in [from, to)
-  -m, --model NAME       model whose events form the reference (required)
-      --model-version V  only events of this model_version
-      --version N        store as this reference version (default: newest + 1)
-
-drift options:
-  -m, --model NAME       only this model
-      --json             JSON instead of a table
-
-collisions options:
-  -m, --model NAME       only this model
-      --limit N          rows per section (default 20)
-      --json             JSON instead of text
-
-demo options:
-  -n, --events N         synthetic events to generate (default 200000)
-      --seed N           PRNG seed (default 42)
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 nothing to read (drift, collisions).
 `;
 
 export interface CliArgs {
@@ -55,69 +155,137 @@ export interface CliArgs {
   json: boolean;
   events: number;
   seed: number;
+  keep: boolean;
   model?: string;
   modelVersion?: string;
-  version?: number;
+  refVersion?: number;
   limit: number;
   from?: string;
   to?: string;
+  daemon?: string;
   help: boolean;
   showVersion: boolean;
 }
 
-export class UsageError extends Error {}
-
-function num(name: string, v: string | undefined, dflt: number): number {
+function num(name: string, v: string | undefined, dflt: number, integer = false): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name}: expected a non-negative number, got '${v}'`);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n)))
+    throw new UsageError(`--${name}: expected a non-negative ${integer ? 'integer' : 'number'}, got '${v}'`);
   return n;
 }
 
+function parse(argv: string[], options: OptionSpec[], strict: boolean) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict,
+    options: Object.fromEntries(options.map((o) => [o.name, { type: o.type, ...(o.short ? { short: o.short } : {}) }])),
+  });
+}
+
+/** A readable regular file, checked before anything is opened or created. */
+function inputFile(command: string, option: string, path: string | undefined, stdinOk = false): void {
+  if (path === undefined || (stdinOk && path === '-')) return;
+  try {
+    accessSync(path, constants.R_OK);
+    if (statSync(path).isDirectory()) throw new Error('is a directory');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new UsageError(`${command}: --${option} ${path}: ${why}`);
+  }
+}
+
+const VERSION_FLAGS = [
+  { name: 'version', short: 'V', type: 'boolean' as const, help: '' },
+  { name: 'show-version', short: 'v', type: 'boolean' as const, help: '' },
+];
+
 export function parseCli(argv: string[]): CliArgs {
+  const all = [...new Map([...Object.values(COMMANDS).flatMap((c) => c.options), help, ...VERSION_FLAGS].map((o) => [o.name, o])).values()];
+  // A first, lenient pass finds the command wherever the options are; the second is strict for it.
+  const loose = parse(argv, all, false);
+  const command = loose.positionals[0] ?? '';
+  const base: CliArgs = { command, json: false, events: 200_000, seed: 42, keep: false, limit: 20, help: false, showVersion: false };
+  if (!command) {
+    let p;
+    try {
+      p = parse(argv, [config, help, ...VERSION_FLAGS], true);
+    } catch (e) {
+      throw new UsageError(`${(e as Error).message} (try featurewatch --help)`);
+    }
+    return {
+      ...base,
+      config: p.values.config as string | undefined,
+      help: !!p.values.help,
+      showVersion: !!(p.values.version || p.values['show-version']),
+    };
+  }
+  if (command === 'help') {
+    const topic = loose.positionals[1];
+    if (topic && !COMMANDS[topic]) throw new UsageError(`unknown command '${topic}' (try featurewatch --help)`);
+    return { ...base, command: topic ?? '', help: true };
+  }
+  const spec = COMMANDS[command];
+  if (!spec) throw new UsageError(`unknown command '${command}' (try featurewatch --help)`);
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        input: { type: 'string', short: 'i' },
-        reference: { type: 'string' },
-        window: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        events: { type: 'string', short: 'n' },
-        seed: { type: 'string' },
-        model: { type: 'string', short: 'm' },
-        'model-version': { type: 'string' },
-        version: { type: 'string' },
-        limit: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        'show-version': { type: 'boolean', short: 'v', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parse(argv, [...spec.options, help], true);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(
+      `${command}: ${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')} (see featurewatch ${command} --help)`,
+    );
   }
-  const v = parsed.values;
-  return {
-    command: parsed.positionals[0] ?? '',
-    config: v.config,
-    input: v.input,
-    reference: v.reference,
-    window: v.window === undefined ? undefined : num('window', v.window, 0),
-    json: v.json ?? false,
-    events: num('events', v.events, 200_000),
-    seed: num('seed', v.seed, 42),
-    model: v.model,
-    modelVersion: v['model-version'],
-    version: v.version === undefined ? undefined : num('version', v.version, 0),
-    limit: num('limit', v.limit, 20),
-    from: v.from,
-    to: v.to,
-    help: v.help ?? false,
-    showVersion: v['show-version'] ?? false,
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const s = (k: string) => v[k] as string | undefined;
+  const args: CliArgs = {
+    ...base,
+    config: s('config'),
+    input: s('input'),
+    reference: s('reference'),
+    window: s('window') === undefined ? undefined : num('window', s('window'), 0),
+    json: !!v.json,
+    events: num('events', s('events'), 200_000, true),
+    seed: num('seed', s('seed'), 42, true),
+    keep: !!v.keep,
+    model: s('model'),
+    modelVersion: s('model-version'),
+    refVersion: s('ref-version') === undefined ? undefined : num('ref-version', s('ref-version'), 0, true),
+    limit: num('limit', s('limit'), 20, true),
+    from: s('from'),
+    to: s('to'),
+    daemon: s('daemon'),
+    help: !!v.help,
   };
+  if (args.help) return args;
+  if (parsed.positionals.length > 1)
+    throw new UsageError(`${command}: unexpected argument '${parsed.positionals[1]}' (see featurewatch ${command} --help)`);
+  checkBeforeStart(args);
+  return args;
+}
+
+/** Usage errors a command would otherwise hit only after opening (and maybe creating) the store. */
+function checkBeforeStart(a: CliArgs): void {
+  if (a.command === 'replay') {
+    if (!a.input) throw new UsageError('replay: --input FILE is required (use - for stdin)');
+    inputFile('replay', 'input', a.input, true);
+    inputFile('replay', 'reference', a.reference);
+  }
+  if (a.command === 'baseline') {
+    if (!a.model) throw new UsageError('baseline: --model NAME is required');
+    const range = a.from !== undefined || a.to !== undefined;
+    if (range === !!a.input) throw new UsageError('baseline: give either --input FILE or --from T --to T');
+    if (range && (!a.from || !a.to)) throw new UsageError('baseline: --from and --to go together');
+    for (const k of ['from', 'to'] as const)
+      if (a[k] !== undefined && Number.isNaN(Date.parse(a[k]!))) throw new UsageError(`baseline: --${k} '${a[k]}' is not an ISO-8601 time`);
+    inputFile('baseline', 'input', a.input);
+  }
+  if (a.daemon !== undefined) {
+    try {
+      const u = new URL(a.daemon);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+    } catch {
+      throw new UsageError(`${a.command}: --daemon '${a.daemon}' is not an http(s) URL`);
+    }
+  }
 }

@@ -46,17 +46,9 @@ async function fromStoredRange(
   return { profile: profileFromWindow(ref.profile, w), events };
 }
 
-function time(name: string, v: string): number {
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new UsageError(`baseline: --${name} '${v}' is not an ISO-8601 time`);
-  return t;
-}
-
 export async function runBaseline(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
-  if (!args.model) throw new UsageError('baseline: --model NAME is required');
-  const range = args.from !== undefined || args.to !== undefined;
-  if (range === !!args.input) throw new UsageError('baseline: give either --input FILE or --from T --to T');
-  if (range && (!args.from || !args.to)) throw new UsageError('baseline: --from and --to go together');
+  // Options were checked by parseCli (model given, input readable or a valid range).
+  const range = args.from !== undefined;
   const store = openStore(cfg.clickhouse);
   await migrate(store);
   const refs = new ReferenceRegistry(cfg.drift, store, log, cfg.instanceId);
@@ -64,12 +56,12 @@ export async function runBaseline(cfg: Config, log: Logger, args: CliArgs): Prom
   let source: string;
   try {
     if (range) {
-      const [from, to] = [time('from', args.from!), time('to', args.to!)];
-      built = await fromStoredRange(store, refs, args.model, from, to);
+      const [from, to] = [Date.parse(args.from!), Date.parse(args.to!)];
+      built = await fromStoredRange(store, refs, args.model!, from, to);
       source = `stored range [${new Date(from).toISOString()}, ${new Date(to).toISOString()})`;
     } else {
-      const file = await referencesFromFile(args.input!, cfg, { model: args.model, modelVersion: args.modelVersion });
-      const p = file.profiles.get(args.model);
+      const file = await referencesFromFile(args.input!, cfg, { model: args.model!, modelVersion: args.modelVersion });
+      const p = file.profiles.get(args.model!);
       if (!p)
         throw new UsageError(
           `baseline: no valid events of model '${args.model}' in ${args.input} (${file.lines} lines, ${file.rejected} rejected)`,
@@ -77,7 +69,7 @@ export async function runBaseline(cfg: Config, log: Logger, args: CliArgs): Prom
       built = p;
       source = `file ${resolve(args.input!)}${args.modelVersion ? ` model_version=${args.modelVersion}` : ''}`;
     }
-    const version = await refs.save(args.model, built.profile, source, built.events, args.version);
+    const version = await refs.save(args.model!, built.profile, source, built.events, args.refVersion);
     const nf = Object.keys(built.profile.features).length;
     const nv = Object.keys(built.profile.vectors).length;
     process.stdout.write(

@@ -1,8 +1,8 @@
 /** `featurewatch collisions`: largest clusters, newest near pairs, poisoning signals and table stats from the store. */
 import { Config } from '../config/schema';
 import { CliArgs } from './args';
-import { openStore, queryRows, Store } from '../store/client';
-import { migrate } from '../store/migrations';
+import { queryRows, Store } from '../store/client';
+import { openStoreForReading } from '../store/read-access';
 
 export async function collisionsFromStore(store: Store, opts: { model?: string; limit: number }) {
   const db = store.database;
@@ -44,8 +44,7 @@ export async function collisionsFromStore(store: Store, opts: { model?: string; 
 }
 
 export async function runCollisions(cfg: Config, args: CliArgs): Promise<number> {
-  const store = openStore(cfg.clickhouse);
-  await migrate(store);
+  const store = await openStoreForReading(cfg, { daemon: args.daemon });
   const r = await collisionsFromStore(store, { model: args.model, limit: args.limit });
   if (args.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else {

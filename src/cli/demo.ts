@@ -2,10 +2,13 @@
  * `featurewatch demo`: a synthetic ranker stream through the real pipeline into the embedded
  * ClickHouse — the first 10% becomes the drift reference, drift is planted half-way, some inputs
  * share vectors, the user table is hashed poorly — then the closed windows are evaluated and the
- * results are read back from the store.
+ * results are read back from the store. It writes to a database of its own, <database>_demo,
+ * emptied at the start of every run (unless --keep), so its summary is that run's and the
+ * configured database is never touched.
  */
 import { Logger } from 'pino';
 import { Config } from '../config/schema';
+import { redactUrl } from '../config/secrets';
 import { CliArgs } from './args';
 import { buildApp } from '../app';
 import { syntheticMessages } from '../demo/synthetic';
@@ -16,13 +19,27 @@ import { observeReference, referenceOptions } from '../references/registry';
 import { isRejection } from '../core/rejection';
 import { DriftEvaluator } from '../evaluation/drift-evaluator';
 import { LookupEvaluator } from '../evaluation/lookup-evaluator';
-import { queryRows } from '../store/client';
+import { openStore, queryRows } from '../store/client';
 import { collisionsFromStore } from './collisions';
+import { formatRate } from './progress';
 
-export async function runDemo(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
+export function demoDatabase(cfg: Config): string {
+  return `${cfg.clickhouse.database}_demo`;
+}
+
+export async function runDemo(config: Config, log: Logger, args: CliArgs): Promise<number> {
   // Rejections are part of the demo (a few malformed messages); keep their log lines off the terminal.
   const quiet = log.child({}, { level: 'error' });
-  const app = await buildApp(cfg, quiet);
+  const cfg: Config = { ...config, clickhouse: { ...config.clickhouse, database: demoDatabase(config) } };
+  if (!args.keep) {
+    const s = openStore(cfg.clickhouse);
+    try {
+      await s.client.command({ query: `DROP DATABASE IF EXISTS ${cfg.clickhouse.database}` });
+    } finally {
+      await s.close();
+    }
+  }
+  const app = await buildApp(cfg, quiet, { maxInsertAttempts: cfg.store.commandMaxAttempts });
   const n = args.events;
   const refCount = Math.max(1000, Math.floor(n / 10));
   const stream = syntheticMessages({
@@ -47,7 +64,7 @@ export async function runDemo(cfg: Config, log: Logger, args: CliArgs): Promise<
   await app.refs.refresh();
 
   const ps = app.pipeline.state('demo:synthetic', 0);
-  const progress = new Progress('demo events', n);
+  const progress = new Progress('demo events', { total: n });
   const group = `demo-${Date.now()}`;
   const t0 = Date.now();
   let i = 0;
@@ -76,8 +93,8 @@ export async function runDemo(cfg: Config, log: Logger, args: CliArgs): Promise<
   );
   const c = await collisionsFromStore(app.store, { model: 'ranker', limit: 5 });
   const out = [
-    `featurewatch demo: ${i.toLocaleString('en-US')} synthetic events in ${secs.toFixed(1)} s (${Math.round(i / secs).toLocaleString('en-US')}/s), reference: ${refCount.toLocaleString('en-US')} earlier events (v${version})`,
-    `store: ${app.store.embedded ? `embedded ClickHouse at ${cfg.clickhouse.path}` : cfg.clickhouse.url}, database ${db}`,
+    `featurewatch demo: ${i.toLocaleString('en-US')} synthetic events in ${secs.toFixed(1)} s${i && formatRate(i, secs) ? ` (${formatRate(i, secs)})` : ''}, reference: ${refCount.toLocaleString('en-US')} earlier events (v${version})`,
+    `store: ${app.store.embedded ? `embedded ClickHouse at ${cfg.clickhouse.path}` : redactUrl(cfg.clickhouse.url)}, database ${db} (${args.keep ? 'kept from earlier runs' : 'emptied for this run'})`,
     '',
     await storeSummary(app.store, 'ranker'),
     '',
@@ -105,7 +122,7 @@ export async function runDemo(cfg: Config, log: Logger, args: CliArgs): Promise<
           `  table ${l.table_name} (${l.table_size} rows): ${l.distinct_ids} ids share ${l.colliding_rows} rows; uniform hashing would share ${l.expected_colliding_rows} (z ${l.z_score}) → suggested size ${l.suggested_table_size}`,
       ),
     '',
-    'Next: `featurewatch drift`, `featurewatch collisions`, or point `featurewatch run` at Kafka (README).',
+    `Next: \`FW_CLICKHOUSE__DATABASE=${db} featurewatch drift\` (or \`collisions\`), or point \`featurewatch run\` at Kafka (README).`,
   ];
   process.stdout.write(out.join('\n') + '\n');
   await app.close();

@@ -1,13 +1,13 @@
 /** `featurewatch drift`: the latest evaluated drift results from the store, as a table or JSON. */
 import { Config } from '../config/schema';
 import { CliArgs } from './args';
-import { openStore, queryRows } from '../store/client';
-import { migrate } from '../store/migrations';
+import { queryRows } from '../store/client';
+import { openStoreForReading } from '../store/read-access';
 import { driftTable } from './drift-table';
+import { naturalCompare } from './natural-sort';
 
 export async function runDrift(cfg: Config, args: CliArgs): Promise<number> {
-  const store = openStore(cfg.clickhouse);
-  await migrate(store);
+  const store = await openStoreForReading(cfg, { daemon: args.daemon });
   const db = store.database;
   const where = args.model ? 'WHERE model = {m:String}' : '';
   const latest = await queryRows<{ model: string; ws: string }>(
@@ -34,6 +34,7 @@ export async function runDrift(cfg: Config, args: CliArgs): Promise<number> {
       )),
     );
   }
+  features.sort((a, b) => naturalCompare(String(a.model), String(b.model)) || naturalCompare(String(a.feature), String(b.feature)));
   if (args.json) process.stdout.write(JSON.stringify({ drift: features, models }, null, 2) + '\n');
   else if (!latest.length) process.stdout.write('no evaluated windows yet\n');
   else {

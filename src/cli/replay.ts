@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Config } from '../config/schema';
 import { CliArgs, UsageError } from './args';
 import { buildApp } from '../app';
-import { readNdjson } from '../sources/file';
+import { FileProgress, readNdjson } from '../sources/file';
 import { Progress } from './progress';
 import { REPORT_VERSION, VERSION } from '../version';
 import { storeSummary } from './summary';
@@ -18,14 +18,20 @@ import { collisionSummary } from './collision-summary';
 
 export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
   if (!args.input) throw new UsageError('replay: --input FILE is required (use - for stdin)');
+  // Read the reference before opening the store: a bad reference file then creates nothing.
+  const refFile = args.reference ? await referencesFromFile(args.reference, cfg) : undefined;
   const windowSeconds = args.window ?? 0;
   let report: ReplayDriftReport | undefined;
   const hooks: ((ev: FeatureEvent, ws: number) => void)[] = [];
-  const app = await buildApp(cfg, log, { windowSeconds, onEvent: (ev, ws) => hooks.forEach((h) => h(ev, ws)) });
-  if (args.reference) {
-    const refs = await referencesFromFile(args.reference, cfg);
+  const app = await buildApp(cfg, log, {
+    windowSeconds,
+    onEvent: (ev, ws) => hooks.forEach((h) => h(ev, ws)),
+    // A replay ends with a report or an error, never an endless retry.
+    maxInsertAttempts: cfg.store.commandMaxAttempts,
+  });
+  if (refFile) {
     // Version 0 marks a reference that came from the command line rather than the store.
-    for (const [model, p] of refs.profiles) app.refs.set({ model, version: 0, profile: p.profile });
+    for (const [model, p] of refFile.profiles) app.refs.set({ model, version: 0, profile: p.profile });
     report = new ReplayDriftReport(cfg, app.refs, windowSeconds);
     hooks.push((ev, ws) => report!.observe(ev, ws));
   }
@@ -34,10 +40,16 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   const detector = cfg.collisions.enabled ? new CollisionDetector(detectorOptions(cfg.collisions, true)) : null;
   const detected: DetectorEvent[] = [];
   if (detector) hooks.push((ev) => detector.observe(ev, detected));
-  const progress = new Progress('replay lines');
+  const progress = new Progress('replay', { unit: 'lines' });
+  const share = (p: FileProgress) => (p.totalBytes ? p.bytes / p.totalBytes : undefined);
   const group = `replay:${args.input === '-' ? 'stdin' : resolve(args.input)}`;
-  const lines = await readNdjson(args.input, app.pipeline, { group, flushEvery: 100_000, onProgress: (p) => progress.update(p.lines) });
-  progress.done(lines);
+  let last: FileProgress | undefined;
+  const lines = await readNdjson(args.input, app.pipeline, {
+    group,
+    flushEvery: 100_000,
+    onProgress: (p) => progress.update(p.lines, share((last = p))),
+  });
+  progress.done(lines, last && share(last));
   const rejected: Record<string, number> = {};
   for (const v of (await app.metrics.rejected.get()).values) rejected[String(v.labels.reason)] = v.value;
   const events = (await app.metrics.eventsAccepted.get()).values.reduce((s, v) => s + v.value, 0);

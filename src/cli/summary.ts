@@ -1,5 +1,9 @@
 /** Human-readable summaries read back from the store (what `demo` and `replay` print). */
 import { Store, queryRows } from '../store/client';
+import { naturalCompare } from './natural-sort';
+
+/** Feature rows shown in a summary (a wide model has hundreds; the table is for a glance). */
+const MAX_FEATURE_ROWS = 40;
 
 function table(rows: Record<string, unknown>[], cols: string[]): string {
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
@@ -18,9 +22,12 @@ export async function storeSummary(store: Store, model?: string): Promise<string
     `SELECT model, feature, sum(events) AS n, sum(missing_events) / sum(events) AS missing_rate,
        if(sum(numeric_events) = 0, nan, sum(mean * numeric_events) / sum(numeric_events)) AS mean_all,
        min(min_value) AS min_all, max(max_value) AS max_all, count() AS windows
-     FROM ${db}.feature_stats_merged ${where} GROUP BY model, feature ORDER BY model, feature LIMIT 40`,
+     FROM ${db}.feature_stats_merged ${where} GROUP BY model, feature`,
     params,
   );
+  feats.sort((a, b) => naturalCompare(String(a.model), String(b.model)) || naturalCompare(String(a.feature), String(b.feature)));
+  const hidden = Math.max(0, feats.length - MAX_FEATURE_ROWS);
+  feats.splice(MAX_FEATURE_ROWS);
   const rej = await queryRows<Record<string, number | string>>(
     store,
     `SELECT reason, sum(count) AS n FROM ${db}.rejections GROUP BY reason ORDER BY n DESC`,
@@ -42,6 +49,7 @@ export async function storeSummary(store: Store, model?: string): Promise<string
       ['model', 'feature', 'n', 'windows', 'missing_rate', 'mean', 'min', 'max'],
     ),
   );
+  if (hidden) out.push(`… and ${hidden} more (featurewatch drift, or the dashboards, show every feature)`);
   if (vecs.length) {
     out.push('', 'Vectors:');
     out.push(

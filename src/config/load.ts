@@ -1,68 +1,21 @@
 /**
- * Config = defaults ← YAML file ← environment (FW_SECTION__KEY=value, e.g. FW_KAFKA__BROKERS=a:9092,b:9092,
- * FW_CLICKHOUSE__PASSWORD=...) ← command-line overrides. Errors name the key and what is wrong.
+ * Config = defaults ← YAML file ← environment (FW_SECTION__KEY=value, typed by the schema: see
+ * ./env.ts) ← command-line overrides. Errors name the key (or the environment variable) and what
+ * is wrong; every problem is reported, not just the first.
  */
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ZodError } from 'zod';
 import { Config, configSchema } from './schema';
+import { ConfigError } from './errors';
+import { envOverrides } from './env';
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './errors';
+export { envOverrides } from './env';
 
 type Obj = Record<string, unknown>;
-
-const LIST_KEYS = new Set(['kafka.brokers', 'kafka.topics']);
-
-/** Turns an environment string into the type the key expects (numbers, booleans, lists, JSON). */
-function coerceEnv(path: string, raw: string): unknown {
-  if (LIST_KEYS.has(path))
-    return raw
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
-  if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
-  if (raw.startsWith('{') || raw.startsWith('[')) {
-    try {
-      return JSON.parse(raw);
-    } catch {
-      throw new ConfigError(`${path}: environment value is not valid JSON`);
-    }
-  }
-  return raw;
-}
-
-function camel(s: string): string {
-  return s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-function setPath(target: Obj, path: string[], value: unknown): void {
-  let cur = target;
-  for (const key of path.slice(0, -1)) {
-    if (typeof cur[key] !== 'object' || cur[key] === null) cur[key] = {};
-    cur = cur[key] as Obj;
-  }
-  cur[path[path.length - 1]] = value;
-}
-
-/** FW_* variables that steer tooling (progress line, tests, benchmarks), not the config. */
-const NOT_CONFIG = /^FW_(PROGRESS|KEEP_BROKER|CACHE|KAFKA_RUN_DIR|TEST_.*|BENCH_.*)$/;
-
-export function envOverrides(env: NodeJS.ProcessEnv): Obj {
-  const out: Obj = {};
-  for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith('FW_') || NOT_CONFIG.test(name) || raw === undefined) continue;
-    const path = name.slice(3).split('__').map(camel);
-    setPath(out, path, coerceEnv(path.join('.'), raw));
-  }
-  return out;
-}
 
 function deepMerge(base: Obj, over: Obj): Obj {
   const out: Obj = { ...base };
@@ -76,20 +29,45 @@ function deepMerge(base: Obj, over: Obj): Obj {
   return out;
 }
 
-export function formatZodError(err: ZodError): string {
-  return err.issues
-    .map((i) => {
-      const key = i.path.length ? i.path.join('.') : '(root)';
-      if (i.code === 'unrecognized_keys') return `${key}: unknown key(s) ${i.keys.map((k) => `'${k}'`).join(', ')}`;
-      return `${key}: ${i.message}`;
-    })
-    .join('; ');
+/** One line per issue; `sources` maps a config path to the environment variable that set it. */
+export function zodIssues(err: ZodError, sources: Map<string, string> = new Map()): string[] {
+  return err.issues.map((i) => {
+    const key = i.path.length ? i.path.join('.') : '(root)';
+    let from: string | undefined;
+    for (let n = i.path.length; n > 0 && !from; n--) from = sources.get(i.path.slice(0, n).join('.'));
+    const name = from ? `${from} (${key})` : key;
+    if (i.code === 'unrecognized_keys') return `${name}: unknown key(s) ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+    return `${name}: ${i.message}`;
+  });
 }
 
-export function parseConfig(raw: unknown): Config {
+export function formatZodError(err: ZodError): string {
+  return zodIssues(err).join('; ');
+}
+
+/**
+ * Where the embedded store lives when clickhouse.path is empty: $XDG_DATA_HOME/featurewatch/chdb
+ * (~/.local/share/featurewatch/chdb), so the working directory never decides which store is used.
+ */
+export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
+  return join(base, 'featurewatch', 'chdb');
+}
+
+export interface ParseOptions {
+  /** Directory a relative clickhouse.path is resolved against (default: the working directory). */
+  baseDir?: string;
+  /** Config path → environment variable that set it, for error messages. */
+  sources?: Map<string, string>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function parseConfig(raw: unknown, opts: ParseOptions = {}): Config {
   const r = configSchema.safeParse(raw ?? {});
-  if (!r.success) throw new ConfigError(`invalid config: ${formatZodError(r.error)}`);
-  return r.data;
+  if (!r.success) throw new ConfigError(zodIssues(r.error, opts.sources), 'invalid config: ');
+  const cfg = r.data;
+  cfg.clickhouse.path = cfg.clickhouse.path ? resolve(opts.baseDir ?? process.cwd(), cfg.clickhouse.path) : defaultStorePath(opts.env);
+  return cfg;
 }
 
 export interface LoadOptions {
@@ -98,30 +76,51 @@ export interface LoadOptions {
   overrides?: Obj;
 }
 
-export function loadConfig(opts: LoadOptions = {}): Config {
-  let fromFile: Obj = {};
-  if (opts.file) {
-    let text: string;
-    try {
-      text = readFileSync(opts.file, 'utf8');
-    } catch (e) {
-      throw new ConfigError(`config file ${opts.file}: cannot read (${(e as Error).message})`);
-    }
-    try {
-      fromFile = (parseYaml(text) as Obj) ?? {};
-    } catch (e) {
-      throw new ConfigError(`config file ${opts.file}: not valid YAML (${(e as Error).message})`);
-    }
-    if (typeof fromFile !== 'object' || Array.isArray(fromFile)) {
-      throw new ConfigError(`config file ${opts.file}: top level must be a mapping`);
-    }
+function readFile(file: string): Obj {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`config file ${file}: cannot read (${(e as Error).message})`);
   }
-  const merged = deepMerge(deepMerge(fromFile, envOverrides(opts.env ?? process.env)), opts.overrides ?? {});
-  return parseConfig(merged);
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${file}: not valid YAML (${(e as Error).message})`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file}: top level must be a mapping`);
+  const out = doc as Obj;
+  // A relative store path in a file means "next to this file", wherever the command runs from.
+  const ch = out.clickhouse as Obj | undefined;
+  if (ch && typeof ch === 'object' && typeof ch.path === 'string' && ch.path) ch.path = resolve(dirname(resolve(file)), ch.path);
+  return out;
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const issues: string[] = [];
+  let fromFile: Obj = {};
+  if (opts.file) fromFile = readFile(opts.file);
+  const fromEnv = envOverrides(env);
+  issues.push(...fromEnv.issues);
+  const merged = deepMerge(deepMerge(fromFile, fromEnv.values), opts.overrides ?? {});
+  let cfg: Config | undefined;
+  try {
+    cfg = parseConfig(merged, { sources: fromEnv.sources, env });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    issues.push(...e.issues);
+  }
+  if (issues.length || !cfg) throw new ConfigError(issues, 'invalid config: ');
+  return cfg;
 }
 
 /** Checks that only `run` needs: a broker list and topics. */
 export function requireKafka(cfg: Config): void {
-  if (cfg.kafka.brokers.length === 0) throw new ConfigError('kafka.brokers: required for `run` (list of host:port)');
-  if (cfg.kafka.topics.length === 0) throw new ConfigError('kafka.topics: required for `run` (list of topic names)');
+  const issues: string[] = [];
+  if (cfg.kafka.brokers.length === 0) issues.push('kafka.brokers: required for `run` (list of host:port)');
+  if (cfg.kafka.topics.length === 0) issues.push('kafka.topics: required for `run` (list of topic names)');
+  if (issues.length) throw new ConfigError(issues);
 }

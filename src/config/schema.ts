@@ -50,8 +50,12 @@ export const clickhouseSchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
       .default('featurewatch'),
-    /** Embedded engine data directory. */
-    path: z.string().default('./data/chdb'),
+    path: z
+      .string()
+      .default('')
+      .describe(
+        'embedded engine data directory; empty: $XDG_DATA_HOME/featurewatch/chdb (~/.local/share/featurewatch/chdb); a relative path in a config file is relative to that file',
+      ),
     caFile: z.string().optional(),
     requestTimeoutMs: positiveInt.default(30000),
     /** Set when the server is a cluster: tables become Replicated* ON CLUSTER. */
@@ -93,6 +97,9 @@ export const storeSchema = z
     retryMaxMs: positiveInt.default(30_000),
     /** Consumption pauses while this many flushes wait for the store. */
     maxPendingFlushes: positiveInt.default(2),
+    commandMaxAttempts: positiveInt
+      .default(8)
+      .describe('insert attempts before `replay` or `demo` stops with an error (the daemon retries forever)'),
   })
   .strict();
 
@@ -101,6 +108,12 @@ export const httpSchema = z
     enabled: z.boolean().default(true),
     host: z.string().default('0.0.0.0'),
     port: z.number().int().min(0).max(65535).default(9464),
+    storeReads: z
+      .boolean()
+      .default(true)
+      .describe(
+        'with the embedded store: serve it read-only (engine setting readonly=1) over the ClickHouse HTTP interface at /clickhouse, for `drift`, `collisions` and Grafana while the daemon holds it',
+      ),
   })
   .strict();
 

@@ -1,20 +1,12 @@
 /** pino JSON logs with secrets redacted wherever a config object or error might carry them. */
 import pino, { Logger } from 'pino';
+import { logCensor, logRedactPaths } from '../config/secrets';
 
-export const REDACT_PATHS = [
-  'password',
-  '*.password',
-  '*.*.password',
-  '*.*.*.password',
-  'config.kafka.sasl.password',
-  'config.clickhouse.password',
-  'headers.authorization',
-  '*.headers.authorization',
-  '*.headers.Authorization',
-];
+/** Secrets are named once, in src/config/secrets.ts; every log line goes through the same list. */
+export const REDACT_PATHS = logRedactPaths();
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, base: { svc: 'featurewatch' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+  return pino({ level, base: { svc: 'featurewatch' }, redact: { paths: REDACT_PATHS, censor: logCensor } }, destination);
 }
 
 /** Lets at most `perMinute` lines through per key each minute, and says how many it held back. */

@@ -11,6 +11,7 @@ import { FeatureEvent, PREDICTION_FEATURE } from '../core/event';
 import { DriftConfig } from '../config/schema';
 import { ReferenceBuilder, ReferenceProfile, ReferenceOptions } from '../drift';
 import { Store, queryRows } from '../store/client';
+import { withRetry } from '../ops/retry';
 
 export interface ModelReference {
   model: string;
@@ -33,6 +34,8 @@ export class ReferenceRegistry {
   private readonly refs = new Map<string, ModelReference>();
   private readonly candidates = new Map<string, { builder: ReferenceBuilder; events: number }>();
   private readonly storing = new Set<string>();
+  /** The stored JSON each 'first' reference was taken from, to notice another replica's winning version. */
+  private readonly json = new Map<string, string>();
 
   constructor(
     private readonly cfg: DriftConfig,
@@ -64,13 +67,20 @@ export class ReferenceRegistry {
     );
     for (const r of rows) {
       const cur = this.refs.get(r.model);
-      if (cur && cur.version === Number(r.v)) continue;
+      // In 'first' mode every replica proposes version 1; the stored one is the one all must use.
+      if (cur && cur.version === Number(r.v) && (this.cfg.reference !== 'first' || this.json.get(r.model) === r.p)) continue;
       this.refs.set(r.model, { model: r.model, version: Number(r.v), profile: JSON.parse(r.p) as ReferenceProfile });
+      this.json.set(r.model, r.p);
       this.log.info({ model: r.model, version: Number(r.v) }, 'reference loaded');
     }
   }
 
-  /** 'first' mode: collects a model's first events until a reference exists. */
+  /**
+   * 'first' mode: collects a model's first events until a reference exists. The reference is used
+   * from the very next event — a backlog goes through far faster than the reference is stored, and
+   * the events behind it must be tracked too — while it is stored (and, should another replica's
+   * version 1 win, replaced by that one on the next refresh).
+   */
   observe(ev: FeatureEvent): void {
     if (this.cfg.reference !== 'first' || this.refs.has(ev.model)) return;
     let c = this.candidates.get(ev.model);
@@ -80,20 +90,25 @@ export class ReferenceRegistry {
       this.storing.add(ev.model);
       const profile = c.builder.build();
       this.candidates.delete(ev.model);
+      const json = JSON.stringify(profile);
+      this.refs.set(ev.model, { model: ev.model, version: 1, profile });
+      this.json.set(ev.model, json);
+      this.log.info({ model: ev.model, events: c.events }, 'reference built from the first events; tracking drift from here');
       void this.storeCandidate(ev.model, profile, c.events);
     }
   }
 
   private async storeCandidate(model: string, profile: ReferenceProfile, events: number): Promise<void> {
-    try {
-      if (this.store) {
-        await this.save(model, profile, `first ${events} events seen by ${this.instance}`, events, 1);
-        await this.refresh();
-      } else this.refs.set(model, { model, version: 1, profile });
-    } catch (err) {
-      this.log.error({ model, err: (err as Error).message }, 'could not store the first-events reference; will rebuild');
-      this.storing.delete(model);
-    }
+    if (!this.store) return;
+    const source = `first ${events} events seen by ${this.instance}`;
+    // The windows tracked meanwhile name version 1: keep trying until it is stored.
+    await withRetry(() => this.save(model, profile, source, events, 1), {
+      initialMs: 1000,
+      maxMs: 30_000,
+      onRetry: (err, attempt, delayMs) =>
+        this.log.warn({ model, attempt, delayMs, err }, 'first-events reference not stored yet; retrying'),
+    });
+    await this.refresh().catch((err) => this.log.warn({ model, err }, 'references not re-read after storing; the scheduled refresh will'));
   }
 
   /** Stores a profile as a new version (next after the newest, unless given). */

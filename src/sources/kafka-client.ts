@@ -11,7 +11,26 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * kafkajs logs these at error/warn level on every normal start against a broker that is still
+ * electing its group coordinator or partition leaders, and retries them itself; the partitioner
+ * notice concerns producers migrating from kafkajs 1.x. They go to debug, with one explanatory
+ * info line per kind, so an error-level line from Kafka means something.
+ */
+const STARTUP_NOISE: { pattern: RegExp; explain?: string }[] = [
+  {
+    pattern: /group coordinator is not available|coordinator (is )?(loading|not available)|not coordinator/i,
+    explain: 'kafka group coordinator not available yet (normal while the broker starts or moves the group); kafkajs retries',
+  },
+  {
+    pattern: /does not host this topic-partition|no leader for this topic-partition|leader not available/i,
+    explain: 'kafka partition leader not available yet (normal while a topic is created or the broker starts); kafkajs retries',
+  },
+  { pattern: /switched default partitioner/i },
+];
+
 export function createKafka(cfg: KafkaConfig, log: Logger): Kafka {
+  const explained = new Set<number>();
   const ssl = cfg.ssl.enabled
     ? {
         rejectUnauthorized: cfg.ssl.rejectUnauthorized,
@@ -33,6 +52,17 @@ export function createKafka(cfg: KafkaConfig, log: Logger): Kafka {
       () =>
       ({ namespace, level, log: entry }) => {
         const { message, ...rest } = entry;
+        const text = `${message} ${typeof rest.error === 'string' ? rest.error : ''}`;
+        const noise = level <= logLevel.WARN ? STARTUP_NOISE.findIndex((n) => n.pattern.test(text)) : -1;
+        if (noise >= 0) {
+          const why = STARTUP_NOISE[noise].explain;
+          if (why && !explained.has(noise)) {
+            explained.add(noise);
+            log.info({ kafka: namespace }, why);
+          }
+          log.debug({ kafka: namespace, ...rest }, message);
+          return;
+        }
         log[LEVELS[level] ?? 'info']({ kafka: namespace, ...rest }, message);
       },
   };

@@ -4,15 +4,17 @@
  * `createClient({ connection })`. chDB is required lazily so a daemon pointed at a server never
  * loads it.
  */
-import { readFileSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createClient, ClickHouseClient, ClickHouseLogLevel } from '@clickhouse/client';
 import { ClickHouseConfig } from '../config/schema';
+import { detachStdinFromEngine } from './engine-stdin';
 
 export interface Store {
   client: ClickHouseClient;
   database: string;
   embedded: boolean;
+  /** The embedded engine's data directory (absent for a server). */
+  path?: string;
   cluster?: string;
   close(): Promise<void>;
 }
@@ -32,13 +34,14 @@ export function openStore(cfg: ClickHouseConfig): Store {
     return { client, database: cfg.database, embedded: false, cluster: cfg.cluster, close: () => client.close() };
   }
   mkdirSync(cfg.path, { recursive: true });
+  detachStdinFromEngine();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createChdbConnection } = require('chdb/connection') as typeof import('chdb/connection');
   const client = createClient({
     connection: createChdbConnection({ path: cfg.path }),
     clickhouse_settings: { insert_deduplicate: 1 },
   } as Parameters<typeof createClient>[0]);
-  return { client, database: cfg.database, embedded: true, close: () => client.close() };
+  return { client, database: cfg.database, embedded: true, path: cfg.path, close: () => client.close() };
 }
 
 /** Runs a SELECT and returns its rows as objects. */

@@ -23,7 +23,7 @@ export interface RowRejection {
 
 export interface InserterDeps {
   store: Store;
-  retry: Pick<RetryOptions, 'initialMs' | 'maxMs'>;
+  retry: Pick<RetryOptions, 'initialMs' | 'maxMs' | 'maxAttempts'>;
   metrics: Metrics;
   log: Logger;
   dependencies?: Dependencies;

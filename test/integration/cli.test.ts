@@ -3,14 +3,20 @@
  * code, stdout and stderr. Each child gets its own chDB directory and database through the
  * environment (FW_CLICKHOUSE__PATH, FW_CLICKHOUSE__DATABASE), as a user would override config.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, readdirSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import { syntheticMessages } from '../../src/demo/synthetic';
+import { VERSION } from '../../src/version';
+import { brokers, uniqueName, waitFor } from '../helpers/env';
+import { createTopic, produce } from '../helpers/kafka';
+import { freePort } from '../support/shim-process';
 
 const ROOT = join(__dirname, '../..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
+const CLI = join(ROOT, 'src/cli.ts');
 
 interface Run {
   code: number | null;
@@ -34,20 +40,49 @@ function freshStore(): Record<string, string> {
   return { FW_CLICKHOUSE__PATH: join(dir, `chdb-${n}`), FW_CLICKHOUSE__DATABASE: `fw_cli_${n}` };
 }
 
-/** Runs the CLI with only the given FW_* variables (the test runner's own FW_TEST_* are removed). */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+/** The environment without the test runner's own FW_* variables. */
+function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FW_')));
+  return { ...base, ...env };
+}
+
+/** Runs the CLI with only the given FW_* variables (the test runner's own FW_TEST_* are removed). */
+function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(TSX, [CLI, ...args], { cwd, env: cleanEnv(env), maxBuffer: 16 << 20, timeout: 90_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A shell command line (for real pipes and redirections on stdin), `featurewatch` standing for the CLI. */
+function sh(command: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
-      TSX,
-      ['src/cli.ts', ...args],
-      { cwd: ROOT, env: { ...base, ...env }, maxBuffer: 16 << 20, timeout: 90_000 },
+      'sh',
+      ['-c', command.replace(/\bfeaturewatch\b/g, `"${TSX}" "${CLI}"`)],
+      { cwd: ROOT, env: cleanEnv(env), maxBuffer: 16 << 20, timeout: 90_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
         resolve({ code, stdout, stderr });
       },
     );
   });
+}
+
+/** An empty working directory and an empty home/data directory: where a stray store would appear. */
+function emptyPlaces(): { cwd: string; env: Record<string, string>; contents: () => string[] } {
+  const root = join(dir, `places-${seq++}`);
+  const cwd = join(root, 'cwd');
+  const home = join(root, 'home');
+  mkdirSync(cwd, { recursive: true });
+  mkdirSync(home, { recursive: true });
+  return {
+    cwd,
+    env: { HOME: home, XDG_DATA_HOME: join(home, 'data') },
+    contents: () => [...readdirSync(cwd).map((f) => `cwd/${f}`), ...readdirSync(home).map((f) => `home/${f}`)],
+  };
 }
 
 function file(name: string, text: string): string {
@@ -76,7 +111,13 @@ describe('featurewatch CLI', () => {
   test.each([
     ['an out-of-range value', 'window:\n  seconds: -1\n', {}, /window\.seconds: /],
     ['an unknown key', 'kafka:\n  bokers: [localhost:9092]\n', {}, /kafka: unknown key\(s\) 'bokers'/],
-    ['a bad environment override', '', { FW_STORE__MAX_PENDING_FLUSHES: '0' }, /store\.maxPendingFlushes: /],
+    [
+      'a bad environment override',
+      '',
+      { FW_STORE__MAX_PENDING_FLUSHES: '0' },
+      /FW_STORE__MAX_PENDING_FLUSHES \(store\.maxPendingFlushes\): /,
+    ],
+    ['a mistyped environment variable', '', { FW_KAFKA__BROKER: 'a:9092' }, /FW_KAFKA__BROKER: not a configuration key/],
   ])('a config with %s exits 2 naming the key', async (_what, yaml, env, message) => {
     const r = await cli(['migrate', '-c', file(`bad-${seq++}.yaml`, yaml)], { ...freshStore(), ...env });
     expect(r.code).toBe(2);
@@ -150,7 +191,7 @@ describe('featurewatch CLI', () => {
     expect(rejected).toBeGreaterThan(0);
     const events = Number(r.stdout.match(/^ranker\s+num_0\s+(\d+)/m)![1]);
     expect(events + rejected).toBe(5000);
-    expect(r.stderr).toContain('demo events: 5,000/5,000 100.0%');
+    expect(r.stderr).toMatch(/demo events: 5,000\/5,000\s+100\.0%/);
   });
 
   test('replay --reference --json: the DESIGN report, with planted drift and exact collisions that match brute force', async () => {
@@ -219,5 +260,290 @@ describe('featurewatch CLI', () => {
     const c = await cli(['collisions', '--json'], store);
     expect(c.code).toBe(0);
     expect(JSON.parse(c.stdout)).toMatchObject({ clusters: [], near: [], lookups: [] });
+  });
+});
+
+describe('CLI conventions', () => {
+  test('--version, -V, -v and --show-version print the version', async () => {
+    for (const flag of ['--version', '-V', '-v', '--show-version']) {
+      const r = await cli([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${VERSION}\n`);
+    }
+  });
+
+  test("<command> --help prints that command's usage and options, nothing else", async () => {
+    const r = await cli(['replay', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^featurewatch replay — /);
+    expect(r.stdout).toMatch(/^Usage: featurewatch replay --input FILE/m);
+    expect(r.stdout).toContain('--reference FILE');
+    expect(r.stdout).not.toContain('Commands:');
+    expect(r.stdout).not.toContain('--model');
+    const b = await cli(['baseline', '-h']);
+    expect(b.code).toBe(0);
+    expect(b.stdout).toContain('--ref-version N');
+    expect(b.stdout).not.toMatch(/^\s+--version/m);
+  });
+
+  test.each([
+    ['replay of a missing file', ['replay', '--input', 'missing.ndjson'], /replay: --input missing\.ndjson: no such file/],
+    ['replay of a missing reference', ['replay', '--input', '-', '--reference', 'ref.ndjson'], /--reference ref\.ndjson: no such file/],
+    [
+      'baseline of a missing file',
+      ['baseline', '--model', 'ranker', '--input', 'nope.ndjson'],
+      /baseline: --input nope\.ndjson: no such file/,
+    ],
+    ['an option of another command', ['drift', '--input', 'x'], /drift: Unknown option '--input'/],
+    ['a bad number', ['demo', '-n', 'lots'], /--events: expected a non-negative integer/],
+    ['a missing config file', ['migrate', '-c', 'nope.yaml'], /config file nope\.yaml: cannot read/],
+  ])('%s exits 2 before anything is created', async (_what, args, message) => {
+    const p = emptyPlaces();
+    const r = await cli(args, p.env, p.cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(p.contents()).toEqual([]);
+  });
+
+  test('a read command that finds no store says so, exits 3 and creates nothing', async () => {
+    const p = emptyPlaces();
+    for (const cmd of ['drift', 'collisions']) {
+      const r = await cli([cmd], p.env, p.cwd);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(
+        new RegExp(`^featurewatch: no store at ${p.env.XDG_DATA_HOME}/featurewatch/chdb: nothing has been written there yet`),
+      );
+    }
+    expect(p.contents()).toEqual([]);
+    // A store without the configured database is "nothing to read" as well.
+    const store = freshStore();
+    expect((await cli(['migrate'], store)).code).toBe(0);
+    const other = await cli(['drift'], { ...store, FW_CLICKHOUSE__DATABASE: 'not_there' });
+    expect(other.code).toBe(3);
+    expect(other.stderr).toMatch(/no featurewatch database 'not_there' in the store at /);
+  });
+
+  test('without a config file the store lives in the data directory, whatever the working directory', async () => {
+    const p = emptyPlaces();
+    const input = file('where.ndjson', [...syntheticMessages({ count: 50, seed: 5 })].join('\n') + '\n');
+    expect((await cli(['replay', '--input', input], p.env, p.cwd)).code).toBe(0);
+    expect(p.contents()).toEqual(['home/data']);
+    const elsewhere = mkdtempSync(join(dir, 'elsewhere-'));
+    const c = await cli(['collisions', '--json'], p.env, elsewhere);
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.stdout).rates.reduce((s: number, w: { inputs: string }) => s + Number(w.inputs), 0)).toBe(50);
+  });
+});
+
+describe('featurewatch validate', () => {
+  test('prints the effective config with every secret redacted, exit 0', async () => {
+    const cfg = file(
+      'validate-ok.yaml',
+      [
+        'kafka:',
+        '  brokers: [kafka-0:9093]',
+        '  topics: [ranker-features]',
+        '  sasl: { mechanism: scram-sha-512, username: featurewatch, password: kafka-pass }',
+        'alerts:',
+        '  webhooks:',
+        '    - url: https://hooks.example.com/services/T0/B0/secret-token',
+        '      headers: { Authorization: Bearer hook-secret }',
+      ].join('\n') + '\n',
+    );
+    const r = await cli(['validate', '-c', cfg], {
+      FW_CLICKHOUSE__PASSWORD: '123456',
+      FW_KAFKA__GROUP_ID: '0042',
+      FW_CLICKHOUSE__URL: 'https://u:pw@ch:8443',
+    });
+    expect(r.code).toBe(0);
+    for (const secret of ['kafka-pass', 'secret-token', 'hook-secret', '123456', ':pw@']) expect(r.stdout).not.toContain(secret);
+    expect(r.stdout).toMatch(/^# featurewatch .*secrets redacted$/m);
+    expect(r.stdout).toMatch(/groupId: "0042"/);
+    expect(r.stdout).toMatch(/url: https:\/\/u:\[redacted\]@ch:8443/);
+    expect(r.stdout).toMatch(/url: https:\/\/hooks\.example\.com\/\[redacted\]/);
+    expect(r.stdout).toMatch(/Authorization: "\[redacted\]"/);
+    expect(r.stdout).toMatch(/password: "\[redacted\]"/);
+    expect(r.stdout).toMatch(/brokers:\n\s+- kafka-0:9093/);
+  });
+
+  test('lists every problem (file, environment, what run needs, unreadable files) and exits 2 without connecting', async () => {
+    const cfg = file(
+      'validate-bad.yaml',
+      'kafka:\n  topics: [t]\n  ssl: { enabled: true, caFile: /nonexistent/ca.pem }\nwindow:\n  seconds: -5\n',
+    );
+    const r = await cli(['validate', '-c', cfg], { FW_STORE__FLUSH_INTERVAL_SECONDS: 'ten', FW_KAFKA__BROKER: 'x:1' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/3 problem\(s\)/);
+    expect(r.stderr).toContain('FW_STORE__FLUSH_INTERVAL_SECONDS: expected a number, got "ten"');
+    expect(r.stderr).toMatch(/FW_KAFKA__BROKER: not a configuration key/);
+    expect(r.stderr).toMatch(/window\.seconds: /);
+    expect(r.stdout).toBe('');
+    // Once the file and the environment parse, what `run` needs and the files it reads are checked.
+    const r2 = await cli([
+      'validate',
+      '-c',
+      file('validate-run.yaml', 'kafka:\n  topics: [t]\n  ssl: { enabled: true, caFile: /nonexistent/ca.pem }\n'),
+    ]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/kafka\.brokers: required for `run`/);
+    expect(r2.stderr).toMatch(/kafka\.ssl\.caFile: cannot read \/nonexistent\/ca\.pem/);
+  });
+});
+
+describe('stdin and the embedded store', () => {
+  const input = () => file(`stdin-${seq++}.ndjson`, [...syntheticMessages({ count: 400, seed: 21 })].join('\n') + '\n');
+
+  test('a pipe into replay --input - on a fresh store', async () => {
+    const f = input();
+    const r = await sh(`cat "${f}" | featurewatch replay --input - --json`, freshStore());
+    expect(r.stderr).not.toMatch(/external data/);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ input: '-', lines: 400, events: 400 });
+  });
+
+  test('a redirected file on stdin: replay --input - < FILE', async () => {
+    const r = await sh(`featurewatch replay --input - --json < "${input()}"`, freshStore());
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ lines: 400, events: 400 });
+  });
+
+  test('unrelated data on stdin does not reach the store: echo | replay --input FILE, fresh and existing store', async () => {
+    const store = freshStore();
+    const f = input();
+    for (let i = 0; i < 2; i++) {
+      const r = await sh(`echo '(9999)' | featurewatch replay --input "${f}" --json`, store);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ lines: 400, events: 400 });
+    }
+    const c = await cli(['collisions', '--json'], store);
+    // Both replays carry the same line numbers and group, so the second is deduplicated.
+    expect(JSON.parse(c.stdout).rates.reduce((s: number, w: { inputs: string }) => s + Number(w.inputs), 0)).toBe(400);
+  });
+});
+
+describe('demo', () => {
+  const summary = (out: string) => {
+    const events = Number(out.match(/^ranker\s+num_0\s+(\d+)/m)?.[1]);
+    const section = out.slice(out.indexOf('Rejected inputs'));
+    const rejected = [...section.matchAll(/^([a-z_]+)\s+(\d+)\s*$/gm)].reduce((s, m) => s + Number(m[2]), 0);
+    return { events, rejected };
+  };
+
+  test('each run starts fresh and its summary covers that run; --keep adds to it', async () => {
+    const store = freshStore();
+    const first = await cli(['demo', '-n', '3000'], store);
+    expect(first.code).toBe(0);
+    const second = await cli(['demo', '-n', '3000'], store);
+    expect(second.code).toBe(0);
+    for (const r of [first, second]) {
+      const s = summary(r.stdout);
+      expect(s.events + s.rejected).toBe(3000);
+      expect(r.stdout).toMatch(new RegExp(`database ${store.FW_CLICKHOUSE__DATABASE}_demo \\(emptied for this run\\)`));
+    }
+    expect(summary(second.stdout)).toEqual(summary(first.stdout));
+    const kept = await cli(['demo', '-n', '3000', '--keep'], store);
+    expect(kept.stdout).toMatch(/\(kept from earlier runs\)/);
+    expect(summary(kept.stdout).events).toBe(2 * summary(first.stdout).events);
+    // The configured database is not the demo's.
+    expect((await cli(['drift'], store)).code).toBe(3);
+    // Features in natural order: num_2 before num_10.
+    const order = [...first.stdout.matchAll(/^ranker\s+(num_\d+)\s/gm)].map((m) => m[1]);
+    expect(order.indexOf('num_2')).toBeLessThan(order.indexOf('num_10'));
+    expect(order).toEqual([...order].sort((a, b) => Number(a.slice(4)) - Number(b.slice(4))));
+  });
+
+  test('demo -n 0 runs and prints no NaN', async () => {
+    const r = await cli(['demo', '-n', '0'], { ...freshStore(), FW_PROGRESS: '1' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^featurewatch demo: 0 synthetic events in /m);
+    expect(r.stdout + r.stderr).not.toMatch(/NaN|Infinity/);
+  });
+});
+
+describe('reading the embedded store while the daemon runs', () => {
+  test('drift and collisions read through the daemon that holds the store, from any working directory', async () => {
+    const topic = uniqueName('fw-cli-read');
+    await createTopic(topic, 1);
+    const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
+    const n = 3000;
+    await produce(
+      topic,
+      [...syntheticMessages({ count: n, seed: 31, driftAt: 0, startTs: start, stepMs: 20 })].map((value, i) => ({ key: `k${i}`, value })),
+    );
+    const port = await freePort();
+    const confDir = mkdtempSync(join(dir, 'daemon-'));
+    const db = `fw_cli_read_${seq++}`;
+    // A relative store path in the file: next to the file, whatever the working directory.
+    const cfg = join(confDir, 'featurewatch.yaml');
+    writeFileSync(
+      cfg,
+      [
+        'kafka:',
+        `  brokers: [${brokers().join(', ')}]`,
+        `  topics: [${topic}]`,
+        `  groupId: ${uniqueName('cli-read')}`,
+        '  fromBeginning: true',
+        'clickhouse:',
+        '  path: store',
+        `  database: ${db}`,
+        'http: { host: 127.0.0.1, port: ' + port + ' }',
+        'store: { flushIntervalSeconds: 0.5 }',
+        'window: { seconds: 60, allowedLatenessSeconds: 0 }',
+        "drift: { evaluateCron: '* * * * * *' }",
+        'log: { level: warn }',
+      ].join('\n') + '\n',
+    );
+    const ref = file('read-ref.ndjson', [...syntheticMessages({ count: 2000, seed: 30 })].join('\n') + '\n');
+    const elsewhere = mkdtempSync(join(dir, 'cwd-'));
+    const base = await cli(['baseline', '-c', cfg, '--input', ref, '--model', 'ranker'], {}, elsewhere);
+    expect(base.code).toBe(0);
+    expect(readdirSync(confDir).sort()).toEqual(['featurewatch.yaml', 'store']);
+
+    // The daemon as a user runs it (one node process, so the SIGTERM reaches it).
+    const daemon = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '-c', cfg], {
+      cwd: ROOT,
+      env: cleanEnv({}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let logs = '';
+    daemon.stdout!.on('data', (c: Buffer) => (logs += c));
+    daemon.stderr!.on('data', (c: Buffer) => (logs += c));
+    const exited = new Promise<number | null>((resolve) => daemon.once('exit', (code) => resolve(code)));
+    try {
+      const endpoint = createClient({ url: `http://127.0.0.1:${port}`, pathname: '/clickhouse', log: { level: ClickHouseLogLevel.OFF } });
+      const evaluated = () =>
+        endpoint
+          .query({ query: `SELECT sum(events) AS n FROM ${db}.drift_verdicts FINAL`, format: 'JSONEachRow' })
+          .then((r) => r.json<{ n: string }>())
+          .then((r) => Number(r[0]?.n ?? 0))
+          .catch(() => 0);
+      await waitFor(evaluated, (v) => v >= n, 90_000, 500);
+      await endpoint.close();
+
+      const drift = await cli(['drift', '-c', cfg], {}, elsewhere);
+      expect(drift.code).toBe(0);
+      expect(drift.stderr).not.toMatch(/lock/i);
+      expect(drift.stdout).toMatch(/^window .* reference v1, \d+ events$/m);
+      expect(drift.stdout).toMatch(/^ranker\s+num_0\s/m);
+      const json = JSON.parse((await cli(['drift', '-c', cfg, '--json'], {}, elsewhere)).stdout);
+      expect(json.models.length).toBeGreaterThan(0);
+      expect(json.drift.some((d: { drifted: number }) => d.drifted === 1)).toBe(true);
+      const coll = await cli(['collisions', '-c', cfg, '--json'], {}, elsewhere);
+      expect(coll.code).toBe(0);
+      expect(JSON.parse(coll.stdout).rates.reduce((s: number, w: { inputs: string }) => s + Number(w.inputs), 0)).toBe(n);
+      // An explicit endpoint works too, with no config at all.
+      const direct = await cli(
+        ['collisions', '--json', '--daemon', `http://127.0.0.1:${port}/clickhouse`],
+        { FW_CLICKHOUSE__DATABASE: db },
+        elsewhere,
+      );
+      expect(direct.code).toBe(0);
+      expect(JSON.parse(direct.stdout)).toEqual(JSON.parse(coll.stdout));
+    } finally {
+      daemon.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+    expect(logs).not.toMatch(/"level":50/);
   });
 });
