@@ -3,6 +3,7 @@
 # local runs, built from Maven Central artifacts with the machine's Java 17.
 #   scripts/kafka-broker.sh start [PORT]   resolve jars (cached), format, start; prints bootstrap address
 #   scripts/kafka-broker.sh stop [PORT]
+#   scripts/kafka-broker.sh resume [PORT]  start a stopped broker again on its data (tests of broker outages)
 # Jars are cached in ${FW_CACHE:-~/.cache/featurewatch}/kafka-<version>/libs between runs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -75,7 +76,24 @@ PROPS
     exit 1
     ;;
   stop)
-    if [ -f "$run/pid" ]; then kill "$(cat "$run/pid")" 2>/dev/null || true; rm -f "$run/pid"; fi
+    if [ -f "$run/pid" ]; then
+      pid="$(cat "$run/pid")"
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      rm -f "$run/pid"
+    fi
     ;;
-  *) echo "usage: $0 start|stop [PORT]" >&2; exit 2 ;;
+  resume)
+    if listening "$port"; then echo "127.0.0.1:$port"; exit 0; fi
+    [ -f "$run/server.properties" ] || { echo "no stopped broker in $run" >&2; exit 1; }
+    nohup java -Xms256m -Xmx768m -XX:+UseG1GC -cp "$cache/libs/*" kafka.Kafka "$run/server.properties" >> "$run/broker.log" 2>&1 &
+    echo $! > "$run/pid"
+    for _ in $(seq 1 120); do
+      if listening "$port"; then echo "127.0.0.1:$port"; exit 0; fi
+      sleep 0.5
+    done
+    echo "broker did not listen on $port within 60 s; see $run/broker.log" >&2
+    exit 1
+    ;;
+  *) echo "usage: $0 start|stop|resume [PORT]" >&2; exit 2 ;;
 esac

@@ -223,7 +223,7 @@ describe('store over HTTP (server mode)', () => {
     expect(off.committed).toEqual(off.end);
     const notDone = await queryRows<{ n: string }>(
       probe,
-      `SELECT count() AS n FROM (SELECT flush_id FROM ${database}.flushes GROUP BY flush_id HAVING countIf(state = 'done') = 0)`,
+      `SELECT count() AS n FROM (SELECT flush_id FROM ${database}.flush_units GROUP BY flush_id HAVING countIf(state = 'done') = 0)`,
     );
     expect(Number(notDone[0].n)).toBe(0);
     expect(await sum(m.unreplayableFlushes)).toBe(0);
