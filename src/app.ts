@@ -15,10 +15,11 @@ import { QualityAnalyzer } from './analyzers/quality';
 import { FeatureEvent } from './core/event';
 import { DriftAnalyzer } from './analyzers/drift';
 import { ReferenceRegistry } from './references/registry';
-import { CollisionAnalyzer, detectorOptions } from './analyzers/collisions';
+import { CollisionAnalyzer } from './analyzers/collisions';
 import { LookupAnalyzer } from './analyzers/lookups';
 import { CollisionDetector } from './collisions';
-import { registerCollisionMetrics } from './analyzers/collision-metrics';
+import { CollisionMetrics } from './analyzers/collision-metrics';
+import { CardinalityCaps } from './analyzers/cardinality';
 
 export interface App {
   cfg: Config;
@@ -30,14 +31,22 @@ export interface App {
   refs: ReferenceRegistry;
   /** One per process: collisions span partitions. Null when collisions.enabled is false. */
   detector: CollisionDetector | null;
+  /** One per process: the cardinality caps count names across partitions. */
+  caps: CardinalityCaps;
   close(): Promise<void>;
 }
 
-export function defaultAnalyzers(cfg: Config, refs: ReferenceRegistry, detector: CollisionDetector | null): () => Analyzer[] {
+export function defaultAnalyzers(
+  cfg: Config,
+  refs: ReferenceRegistry,
+  caps: CardinalityCaps,
+  detector: CollisionDetector | null,
+  collisionMetrics: CollisionMetrics | null = null,
+): () => Analyzer[] {
   return () => [
-    new QualityAnalyzer(cfg.window.topK),
-    ...(cfg.drift.enabled ? [new DriftAnalyzer(refs)] : []),
-    ...(detector ? [new CollisionAnalyzer(detector), new LookupAnalyzer()] : []),
+    new QualityAnalyzer(cfg.window.topK, caps),
+    ...(cfg.drift.enabled ? [new DriftAnalyzer(refs, caps)] : []),
+    ...(detector ? [new CollisionAnalyzer(detector, caps, collisionMetrics), new LookupAnalyzer(caps)] : []),
   ];
 }
 
@@ -56,16 +65,16 @@ export async function buildApp(cfg: Config, log: Logger, opts: AppOptions = {}):
   if (applied.length) log.info({ applied, database: store.database, embedded: store.embedded }, 'schema migrated');
   const refs = new ReferenceRegistry(cfg.drift, store, log, cfg.instanceId);
   if (cfg.drift.enabled) await refs.refresh();
-  // Lookups are evaluated in ClickHouse (exact across replicas), so the daemon's detector skips them.
-  const detector = cfg.collisions.enabled ? new CollisionDetector(detectorOptions(cfg.collisions, false)) : null;
-  if (detector) registerCollisionMetrics(metrics, detector);
+  const caps = new CardinalityCaps(cfg.limits, metrics);
+  const detector = cfg.collisions.enabled ? new CollisionDetector(cfg.collisions) : null;
+  const collisionMetrics = detector ? new CollisionMetrics(metrics, detector, cfg.limits.maxMetricSeries) : null;
   const writer = new StoreWriter(store, cfg.instanceId, { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs }, metrics, log);
   const pipeline = new Pipeline({
     cfg,
     writer,
     metrics,
     log,
-    analyzers: opts.analyzers ?? defaultAnalyzers(cfg, refs, detector),
+    analyzers: opts.analyzers ?? defaultAnalyzers(cfg, refs, caps, detector, collisionMetrics),
     onEvent: opts.onEvent,
     deadLetter: opts.deadLetter,
     windowSeconds: opts.windowSeconds,
@@ -79,6 +88,7 @@ export async function buildApp(cfg: Config, log: Logger, opts: AppOptions = {}):
     pipeline,
     refs,
     detector,
+    caps,
     close: async () => {
       writer.stop();
       await store.close();

@@ -2,12 +2,14 @@
  * Data-quality statistics per window / model / model_version / feature: count, missing, numeric
  * moments (mergeable: n, mean, M2, min, max), top categorical values; per vector: count,
  * dimension, norm moments and all-zero count. Predictions are tracked as the feature
- * "__prediction__".
+ * "__prediction__". Models, versions, vectors and features over the cardinality caps count under
+ * `__overflow__` (src/analyzers/cardinality.ts); this analyzer counts those vectors and feature values.
  */
 import { FeatureEvent, PREDICTION_FEATURE } from '../core/event';
 import { Analyzer, DrainContext } from './analyzer';
 import { Moments } from './moments';
 import { TableRows, pushRows, chTime, Row } from '../store/rows';
+import { Admission, CardinalityCaps, OVERFLOW } from './cardinality';
 
 const OTHER = '__other__';
 
@@ -30,28 +32,40 @@ interface Group {
   windowStart: number;
   model: string;
   version: string;
+  admission: Admission;
   features: Map<string, FeatureAcc>;
   vectors: Map<string, VectorAcc>;
 }
 
 export class QualityAnalyzer implements Analyzer {
   readonly name = 'quality';
-  private groups = new Map<string, Group>();
-  constructor(private readonly topK: number) {}
+  private groups = new Map<Admission, Group>();
+  constructor(
+    private readonly topK: number,
+    private readonly caps: CardinalityCaps,
+  ) {}
 
   observe(ev: FeatureEvent, windowStart: number): void {
-    const key = `${windowStart}\u0000${ev.model}\u0000${ev.modelVersion}`;
-    let g = this.groups.get(key);
+    const a = this.caps.admit(ev, windowStart);
+    let g = this.groups.get(a);
     if (!g) {
-      g = { windowStart, model: ev.model, version: ev.modelVersion, features: new Map(), vectors: new Map() };
-      this.groups.set(key, g);
+      g = { windowStart, model: a.model, version: a.version, admission: a, features: new Map(), vectors: new Map() };
+      this.groups.set(a, g);
     }
     for (const name in ev.features) this.observeValue(g, name, ev.features[name]);
     if (ev.prediction !== undefined) this.observeValue(g, PREDICTION_FEATURE, ev.prediction);
     for (const name in ev.vectors) {
       const v = ev.vectors[name];
       let acc = g.vectors.get(name);
-      if (!acc) g.vectors.set(name, (acc = new VectorAcc()));
+      if (!acc) {
+        // Refused names are not cached here, so this map stays within the cap.
+        if (this.caps.vector(g.admission, name)) g.vectors.set(name, (acc = new VectorAcc()));
+        else {
+          this.caps.count('vector');
+          acc = g.vectors.get(OVERFLOW);
+          if (!acc) g.vectors.set(OVERFLOW, (acc = new VectorAcc()));
+        }
+      }
       let s = 0;
       for (let i = 0; i < v.length; i++) s += v[i] * v[i];
       acc.count++;
@@ -63,7 +77,14 @@ export class QualityAnalyzer implements Analyzer {
 
   private observeValue(g: Group, name: string, v: unknown): void {
     let acc = g.features.get(name);
-    if (!acc) g.features.set(name, (acc = new FeatureAcc()));
+    if (!acc) {
+      if (this.caps.feature(g.admission, name)) g.features.set(name, (acc = new FeatureAcc()));
+      else {
+        this.caps.count('feature');
+        acc = g.features.get(OVERFLOW);
+        if (!acc) g.features.set(OVERFLOW, (acc = new FeatureAcc()));
+      }
+    }
     acc.count++;
     if (v === null || v === undefined) acc.missing++;
     else if (typeof v === 'number') acc.num.add(v);
