@@ -152,7 +152,7 @@ export class Metrics {
       labelNames: ['kind'],
       registers: [r],
     });
-    for (const kind of OVERFLOW_KINDS) this.overflow.labels(kind);
+    for (const kind of OVERFLOW_KINDS) this.overflow.inc({ kind }, 0); // every kind shows, at 0
     this.modelDrifted = new Gauge({
       name: 'featurewatch_model_drifted',
       help: '1 when the last evaluated window of the model drifted',
