@@ -56,16 +56,7 @@ export class QualityAnalyzer implements Analyzer {
     if (ev.prediction !== undefined) this.observeValue(g, PREDICTION_FEATURE, ev.prediction);
     for (const name in ev.vectors) {
       const v = ev.vectors[name];
-      let acc = g.vectors.get(name);
-      if (!acc) {
-        // Refused names are not cached here, so this map stays within the cap.
-        if (this.caps.vector(g.admission, name)) g.vectors.set(name, (acc = new VectorAcc()));
-        else {
-          this.caps.count('vector');
-          acc = g.vectors.get(OVERFLOW);
-          if (!acc) g.vectors.set(OVERFLOW, (acc = new VectorAcc()));
-        }
-      }
+      const acc = g.vectors.get(name) ?? this.newVector(g, name);
       let s = 0;
       for (let i = 0; i < v.length; i++) s += v[i] * v[i];
       acc.count++;
@@ -76,15 +67,7 @@ export class QualityAnalyzer implements Analyzer {
   }
 
   private observeValue(g: Group, name: string, v: unknown): void {
-    let acc = g.features.get(name);
-    if (!acc) {
-      if (this.caps.feature(g.admission, name)) g.features.set(name, (acc = new FeatureAcc()));
-      else {
-        this.caps.count('feature');
-        acc = g.features.get(OVERFLOW);
-        if (!acc) g.features.set(OVERFLOW, (acc = new FeatureAcc()));
-      }
-    }
+    const acc = g.features.get(name) ?? this.newFeature(g, name);
     acc.count++;
     if (v === null || v === undefined) acc.missing++;
     else if (typeof v === 'number') acc.num.add(v);
@@ -98,6 +81,30 @@ export class QualityAnalyzer implements Analyzer {
       else if (cats.size < this.topK * 4) cats.set(cat, 1);
       else cats.set(OTHER, (cats.get(OTHER) ?? 0) + 1);
     }
+  }
+
+  // Misses kept out of the per-value path (small hot functions inline). Refused names are not
+  // cached in the group, so its maps stay within the caps.
+  private newFeature(g: Group, name: string): FeatureAcc {
+    let acc: FeatureAcc | undefined;
+    if (this.caps.feature(g.admission, name)) g.features.set(name, (acc = new FeatureAcc()));
+    else {
+      this.caps.count('feature');
+      acc = g.features.get(OVERFLOW);
+      if (!acc) g.features.set(OVERFLOW, (acc = new FeatureAcc()));
+    }
+    return acc;
+  }
+
+  private newVector(g: Group, name: string): VectorAcc {
+    let acc: VectorAcc | undefined;
+    if (this.caps.vector(g.admission, name)) g.vectors.set(name, (acc = new VectorAcc()));
+    else {
+      this.caps.count('vector');
+      acc = g.vectors.get(OVERFLOW);
+      if (!acc) g.vectors.set(OVERFLOW, (acc = new VectorAcc()));
+    }
+    return acc;
   }
 
   drain(out: TableRows, ctx: DrainContext): void {
