@@ -2,6 +2,7 @@
  * Exact-collision path from the wire: binary float32 messages (128-dim) → decoder → CollisionDetector
  * (near and lookups off), one core. Usage: npx tsx bench/collisions-binary.ts
  */
+import { collisionsSchema } from '../src/config/schema';
 import { encodeBinary, Decoder } from '../src/decode';
 import { parseConfig } from '../src/config/load';
 import { CollisionDetector } from '../src/collisions';
@@ -17,7 +18,7 @@ for (let i = 0; i < N; i++) {
 }
 const dec = new Decoder(parseConfig({}).limits);
 for (let round = 0; round < 2; round++) {
-  const det = new CollisionDetector({ near: false, lookups: false });
+  const det = new CollisionDetector(collisionsSchema.parse({ near: { enabled: false } }));
   let t0 = process.hrtime.bigint();
   const evs = [];
   for (let i = 0; i < N; i++) evs.push(dec.decode(vals[i], hdrs[i], { topic: 't', partition: 0, offset: i }, 0));

@@ -6,6 +6,8 @@
  * Run: npx tsx bench/collisions-near-eval.ts [--n 100000] [--q 1000] [--k 10]
  * HNSW is kNN, not range search: pairs are taken from the top-k with similarity ≥ 0.995 (k = --k).
  */
+import { collisionsSchema } from '../src/config/schema';
+import { nearIndexOptions } from '../src/collisions/near-index';
 import { HierarchicalNSW } from 'hnswlib-node';
 import usearch from 'usearch';
 import { NearIndex, type NearMatch } from '../src/collisions/near-index';
@@ -74,7 +76,14 @@ function rssMiB() {
     [10, 18],
     [6, 14],
   ] as const) {
-    const idx = new NearIndex({ dim, windowSize: N, tables: L, bitsPerTable: bits });
+    const idx = new NearIndex({
+      ...nearIndexOptions(collisionsSchema.parse({}).near),
+      recallSampleEvery: 0,
+      dim,
+      windowSize: N,
+      tables: L,
+      bitsPerTable: bits,
+    });
     const fp = new Uint32Array(4),
       out: NearMatch[] = [],
       found = new Set<string>();

@@ -9,6 +9,8 @@
  *      (bench/collisions_faiss.py reads the found pairs written to /tmp/fwc-found-<N>-<dim>.txt).
  *   4. bytes per tracked fingerprint and per indexed vector (typed arrays).
  */
+import { collisionsSchema } from '../src/config/schema';
+import { nearIndexOptions } from '../src/collisions/near-index';
 import { writeFileSync } from 'node:fs';
 import { createXXHash128 } from 'hash-wasm';
 import { fingerprint, hashString32, keySeed } from '../src/collisions/fingerprint';
@@ -62,7 +64,7 @@ function exactBench(views: Float32Array[], ids: string[]) {
     x.observe(fp, 0, hashString32(ids[i], seed), 1_700_000_000 + (i >> 10));
   }
   const core = now() - t;
-  const d = new CollisionDetector({ near: false }); // default capacities: 2^20 fingerprints, 2^18 inputs
+  const d = new CollisionDetector(collisionsSchema.parse({ near: { enabled: false } })); // default capacities: 2^20 fingerprints, 2^18 inputs
   const ev: FeatureEvent = {
     model: 'm',
     modelVersion: 'v',
@@ -99,7 +101,15 @@ function nearBench(nearN: number, q: number, tables: number, bits: number, pool:
   const t0 = now();
   const data = benchData(nearN, dim, q, 2026, clusters);
   console.log(`near data ${data.path} ready in ${(now() - t0).toFixed(1)} s`);
-  const idx = new NearIndex({ dim, windowSize: nearN, tables, bitsPerTable: bits, pool });
+  const idx = new NearIndex({
+    ...nearIndexOptions(collisionsSchema.parse({}).near),
+    recallSampleEvery: 0,
+    dim,
+    windowSize: nearN,
+    tables,
+    bitsPerTable: bits,
+    pool,
+  });
   const fp = new Uint32Array(4);
   const out: NearMatch[] = [];
   const found: string[] = [];

@@ -12,6 +12,7 @@
 import { Writable } from 'node:stream';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { parseConfig } from '../src/config/load';
+import { Config } from '../src/config/schema';
 import { Pipeline } from '../src/pipeline/pipeline';
 import { QualityAnalyzer } from '../src/analyzers/quality';
 import { Metrics } from '../src/ops/metrics';
@@ -25,7 +26,7 @@ import { mulberry32, normal } from '../src/core/prng';
 import { Analyzer } from '../src/analyzers/analyzer';
 import { defaultAnalyzers } from '../src/app';
 import { CollisionDetector } from '../src/collisions';
-import { detectorOptions } from '../src/analyzers/collisions';
+import { CardinalityCaps } from '../src/analyzers/cardinality';
 import { DriftAnalyzer } from '../src/analyzers/drift';
 import { ReferenceRegistry, observeReference, referenceOptions } from '../src/references/registry';
 import { ReferenceBuilder } from '../src/drift';
@@ -51,10 +52,11 @@ function inProcess(
   label: string,
   values: Buffer[],
   headers: (Record<string, string> | undefined)[],
-  analyzers: () => Analyzer[] = () => [new QualityAnalyzer(20)],
+  analyzers?: (cfg: Config) => () => Analyzer[],
 ): void {
   const cfg = parseConfig({ log: { level: 'silent' }, window: { seconds: 300 } });
-  const pipeline = new Pipeline({ cfg, writer: {} as StoreWriter, metrics: new Metrics(), log: quiet, analyzers });
+  analyzers ??= (c) => () => [new QualityAnalyzer(20, new CardinalityCaps(c.limits, new Metrics()))];
+  const pipeline = new Pipeline({ cfg, writer: {} as StoreWriter, metrics: new Metrics(), log: quiet, analyzers: analyzers(cfg) });
   const ps = pipeline.state('bench', 0);
   const now = Date.now();
   // warm-up
@@ -171,15 +173,18 @@ async function main(): Promise<void> {
       'json-20-features-64d-with-drift',
       json,
       json.map(() => undefined),
-      () => [new QualityAnalyzer(20), new DriftAnalyzer(refs)],
+      (c) => {
+        const caps = new CardinalityCaps(c.limits, new Metrics());
+        return () => [new QualityAnalyzer(20, caps), new DriftAnalyzer(refs, caps)];
+      },
     );
     // Everything the daemon runs by default, plus drift: quality, drift, collisions (exact + near), lookups.
-    const detector = new CollisionDetector(detectorOptions(cfg.collisions, false));
+    const detector = new CollisionDetector(cfg.collisions);
     inProcess(
       'json-20-features-64d-all-analyzers',
       json,
       json.map(() => undefined),
-      defaultAnalyzers(cfg, refs, detector),
+      (c) => defaultAnalyzers(c, refs, new CardinalityCaps(c.limits, new Metrics()), detector),
     );
     const rand = mulberry32(3);
     const bin: Buffer[] = [];

@@ -19,10 +19,11 @@ import { QualityAnalyzer } from './analyzers/quality';
 import { FeatureEvent } from './core/event';
 import { DriftAnalyzer } from './analyzers/drift';
 import { ReferenceRegistry } from './references/registry';
-import { CollisionAnalyzer, detectorOptions } from './analyzers/collisions';
+import { CollisionAnalyzer } from './analyzers/collisions';
 import { LookupAnalyzer } from './analyzers/lookups';
 import { CollisionDetector } from './collisions';
-import { registerCollisionMetrics } from './analyzers/collision-metrics';
+import { CollisionMetrics } from './analyzers/collision-metrics';
+import { CardinalityCaps } from './analyzers/cardinality';
 
 export interface App {
   cfg: Config;
@@ -37,6 +38,8 @@ export interface App {
   dependencies: Dependencies;
   /** One per process: collisions span partitions. Null when collisions.enabled is false. */
   detector: CollisionDetector | null;
+  /** One per process: the cardinality caps count names across partitions. */
+  caps: CardinalityCaps;
   /**
    * Schema migrations and the first reference read. The daemon retries until the store answers;
    * one-shot commands (`retry: false`) fail at once with the store's error.
@@ -45,11 +48,17 @@ export interface App {
   close(): Promise<void>;
 }
 
-export function defaultAnalyzers(cfg: Config, refs: ReferenceRegistry, detector: CollisionDetector | null): () => Analyzer[] {
+export function defaultAnalyzers(
+  cfg: Config,
+  refs: ReferenceRegistry,
+  caps: CardinalityCaps,
+  detector: CollisionDetector | null,
+  collisionMetrics: CollisionMetrics | null = null,
+): () => Analyzer[] {
   return () => [
-    new QualityAnalyzer(cfg.window.topK),
-    ...(cfg.drift.enabled ? [new DriftAnalyzer(refs)] : []),
-    ...(detector ? [new CollisionAnalyzer(detector), new LookupAnalyzer()] : []),
+    new QualityAnalyzer(cfg.window.topK, caps),
+    ...(cfg.drift.enabled ? [new DriftAnalyzer(refs, caps)] : []),
+    ...(detector ? [new CollisionAnalyzer(detector, caps, collisionMetrics), new LookupAnalyzer(caps)] : []),
   ];
 }
 
@@ -78,15 +87,15 @@ export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App 
   const checkpoints = new Checkpoints(inserter, cfg.instanceId, metrics, log);
   const writer = new StoreWriter(inserter, checkpoints, cfg.instanceId, metrics, log);
   const refs = new ReferenceRegistry(cfg.drift, store, log, cfg.instanceId);
-  // Lookups are evaluated in ClickHouse (exact across replicas), so the daemon's detector skips them.
-  const detector = cfg.collisions.enabled ? new CollisionDetector(detectorOptions(cfg.collisions, false)) : null;
-  if (detector) registerCollisionMetrics(metrics, detector);
+  const caps = new CardinalityCaps(cfg.limits, metrics);
+  const detector = cfg.collisions.enabled ? new CollisionDetector(cfg.collisions) : null;
+  const collisionMetrics = detector ? new CollisionMetrics(metrics, detector, cfg.limits.maxMetricSeries) : null;
   const pipeline = new Pipeline({
     cfg,
     writer,
     metrics,
     log,
-    analyzers: opts.analyzers ?? defaultAnalyzers(cfg, refs, detector),
+    analyzers: opts.analyzers ?? defaultAnalyzers(cfg, refs, caps, detector, collisionMetrics),
     onEvent: opts.onEvent,
     deadLetter: opts.deadLetter,
     windowSeconds: opts.windowSeconds,
@@ -104,6 +113,7 @@ export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App 
     refs,
     dependencies,
     detector,
+    caps,
     prepare: (o = { retry: true }) => {
       const once = async () => {
         try {

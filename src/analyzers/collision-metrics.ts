@@ -1,37 +1,64 @@
 /**
- * Collision-index health and collision counts as Prometheus metrics, read from the detector at
- * scrape time (collect callbacks): nothing is updated on the hot path.
+ * Collision counts and collision-index health as Prometheus metrics. The counts are counters per
+ * model and vector, fed by CollisionAnalyzer at each flush with the sums of what the detector
+ * returned (the one collision counter system); at most limits.maxMetricSeries (model, vector)
+ * series per counter, the least recently updated folded into model="__other__". Index health is
+ * read from the detector at scrape time (collect callbacks): nothing is updated on the hot path.
  */
-import { Gauge } from 'prom-client';
-import { CollisionDetector } from '../collisions';
+import { Counter, Gauge } from 'prom-client';
+import { CollisionDetector, DetectorCounters, DetectorHealth } from '../collisions';
 import { Metrics } from '../ops/metrics';
+import { CappedCounter, OTHER_LABEL } from '../ops/capped-labels';
 
-const COUNTERS = [
-  ['inputs', 'featurewatch_collision_inputs', 'Vectors checked for collisions (excluding redeliveries)'],
-  ['collided', 'featurewatch_collided_inputs', 'Inputs whose vector another input already had (exact collisions)'],
-  ['newClusters', 'featurewatch_collision_clusters_created', 'Exact-collision clusters created'],
-  ['near', 'featurewatch_near_collisions', 'Near-collision pairs found'],
-  ['redeliveries', 'featurewatch_redeliveries', 'Same input id with the same vector again (never a collision)'],
-  ['unstable', 'featurewatch_unstable_inputs', 'Same input id with a different vector (unstable features)'],
-  ['degenerate', 'featurewatch_degenerate_vectors', 'All-zero or constant vectors'],
-  ['poisoning', 'featurewatch_poisoning_signals', 'Exact or near collisions between inputs with different labels'],
-] as const;
+const COUNTERS: [keyof DetectorCounters, string, string][] = [
+  ['inputs', 'featurewatch_collision_inputs_total', 'Vectors checked for collisions (excluding redeliveries)'],
+  ['collided', 'featurewatch_collided_inputs_total', 'Inputs whose vector another input already had (exact collisions)'],
+  ['newClusters', 'featurewatch_collision_clusters_created_total', 'Exact-collision clusters created'],
+  ['near', 'featurewatch_near_collisions_total', 'Near-collision pairs found'],
+  ['redeliveries', 'featurewatch_redeliveries_total', 'Same input id with the same vector again (never a collision)'],
+  ['unstable', 'featurewatch_unstable_inputs_total', 'Same input id with a different vector (unstable features)'],
+  ['degenerate', 'featurewatch_degenerate_vectors_total', 'All-zero or constant vectors'],
+  ['poisoning', 'featurewatch_poisoning_signals_total', 'Exact or near collisions between inputs with different labels'],
+];
 
-export function registerCollisionMetrics(m: Metrics, d: CollisionDetector): void {
-  const r = m.registry;
-  const keys = () => d.windowStats().map((w) => ({ model: w.model, vector: w.vector }));
-  for (const [field, name, help] of COUNTERS) {
-    new Gauge({
-      name: `${name}_total`,
-      help: `${help} since the process started (per model and vector)`,
-      labelNames: ['model', 'vector'],
-      registers: [r],
-      collect() {
-        for (const k of keys()) this.set(k, d.counters(k.model, k.vector)[field]);
-      },
-    });
+type Labels = 'model' | 'vector';
+
+export class CollisionMetrics {
+  private readonly counters: [keyof DetectorCounters, CappedCounter<Labels>][];
+
+  constructor(m: Metrics, d: CollisionDetector, maxSeries: number) {
+    const r = m.registry;
+    const labelsOf = (key: string) => {
+      const sep = key.indexOf('\u0000');
+      return { model: key.slice(0, sep), vector: key.slice(sep + 1) };
+    };
+    this.counters = COUNTERS.map(([field, name, help]) => [
+      field,
+      new CappedCounter(
+        new Counter({
+          name,
+          help: `${help}, per model and vector (updated at each flush)`,
+          labelNames: ['model', 'vector'],
+          registers: [r],
+        }),
+        maxSeries,
+        labelsOf,
+        { model: OTHER_LABEL, vector: OTHER_LABEL },
+      ),
+    ]);
+    registerHealth(m, d);
   }
-  const exact = (name: string, help: string, pick: (s: ReturnType<CollisionDetector['health']>) => number) =>
+
+  /** Adds one flush's counts of a (model, vector). */
+  add(model: string, vector: string, c: DetectorCounters): void {
+    const key = model + '\u0000' + vector;
+    for (const [field, counter] of this.counters) counter.inc(key, c[field]);
+  }
+}
+
+function registerHealth(m: Metrics, d: CollisionDetector): void {
+  const r = m.registry;
+  const gauge = (name: string, help: string, pick: (h: DetectorHealth) => number) =>
     new Gauge({
       name,
       help,
@@ -40,21 +67,43 @@ export function registerCollisionMetrics(m: Metrics, d: CollisionDetector): void
         this.set(pick(d.health()));
       },
     });
-  exact('featurewatch_exact_index_occupancy', 'Share of exact-index slots in use', (h) => h.exact.occupancy);
-  exact('featurewatch_exact_index_fingerprints', 'Fingerprints tracked', (h) => h.exact.occupied);
-  exact('featurewatch_exact_index_evictions_total', 'Fingerprints evicted for capacity', (h) => h.exact.evictions);
-  exact('featurewatch_exact_index_expirations_total', 'Fingerprints expired by TTL', (h) => h.exact.expirations);
-  exact('featurewatch_exact_index_probe_length_mean', 'Mean probe length of exact-index lookups', (h) => h.exact.probeMean);
-  exact('featurewatch_exact_index_probe_length_max', 'Longest probe of exact-index lookups', (h) => h.exact.probeMax);
-  exact('featurewatch_exact_index_bytes', 'Memory of the exact index', (h) => h.exact.bytes);
-  exact('featurewatch_collision_clusters', 'Exact-collision clusters held in memory', (h) => h.clusters.size);
-  const near = (name: string, help: string, pick: (n: ReturnType<CollisionDetector['health']>['near'][number]) => number | null) =>
+  // Monotonic totals kept by the detector: counters fed with the increase since the last scrape.
+  const counter = (name: string, help: string, pick: (h: DetectorHealth) => number) => {
+    let last = 0;
+    return new Counter({
+      name,
+      help,
+      registers: [r],
+      collect() {
+        const v = pick(d.health());
+        if (v > last) this.inc(v - last);
+        last = v;
+      },
+    });
+  };
+  gauge('featurewatch_exact_index_occupancy', 'Share of exact-index slots in use', (h) => h.exact.occupancy);
+  gauge('featurewatch_exact_index_fingerprints', 'Fingerprints tracked', (h) => h.exact.occupied);
+  counter('featurewatch_exact_index_evictions_total', 'Fingerprints evicted for capacity', (h) => h.exact.evictions);
+  counter('featurewatch_exact_index_expirations_total', 'Fingerprints expired by TTL', (h) => h.exact.expirations);
+  gauge('featurewatch_exact_index_probe_length_mean', 'Mean probe length of exact-index lookups', (h) => h.exact.probeMean);
+  gauge('featurewatch_exact_index_probe_length_max', 'Longest probe of exact-index lookups', (h) => h.exact.probeMax);
+  gauge('featurewatch_exact_index_bytes', 'Memory of the exact index', (h) => h.exact.bytes);
+  gauge('featurewatch_collision_clusters', 'Exact-collision clusters held in memory', (h) => h.clusters.size);
+  gauge('featurewatch_collision_keys', '(model, vector) pairs with collision state', (h) => h.keys);
+  counter(
+    'featurewatch_collision_keys_evicted_total',
+    '(model, vector) pairs whose collision state was forgotten for collisions.maxVectorKeys',
+    (h) => h.keysEvicted,
+  );
+  const near = (name: string, help: string, pick: (n: DetectorHealth['near'][number]) => number | null) =>
     new Gauge({
       name,
       help,
       labelNames: ['model', 'vector'],
       registers: [r],
       collect() {
+        // Series of forgotten keys must go: reset, then set the current ones (≤ collisions.near.maxKeys).
+        this.reset();
         for (const n of d.health().near) {
           const v = pick(n);
           if (v !== null) this.set({ model: n.model, vector: n.vector }, v);

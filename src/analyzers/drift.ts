@@ -2,13 +2,15 @@
  * Drift state per window and model: a DriftWindow (histograms on the reference's fine bins,
  * category counts, vector sums/histograms) for every model that has a reference. Drained as
  * mergeable JSON partials into `drift_state`; the evaluator merges all partials of a window —
- * from every flush and replica — and compares them with the reference.
+ * from every flush and replica — and compares them with the reference. Models over the cardinality
+ * cap (src/analyzers/cardinality.ts) get no drift state and feed no first-events reference.
  */
 import { FeatureEvent, PREDICTION_FEATURE } from '../core/event';
 import { DriftWindow } from '../drift';
 import { ReferenceRegistry } from '../references/registry';
 import { Analyzer, DrainContext } from './analyzer';
 import { TableRows, pushRows, chTime, Row } from '../store/rows';
+import { CardinalityCaps } from './cardinality';
 
 interface Slot {
   windowStart: number;
@@ -24,9 +26,13 @@ export class DriftAnalyzer implements Analyzer {
   /** Consecutive events mostly share window and model: skip the key building for them. */
   private last: Slot | null = null;
 
-  constructor(private readonly refs: ReferenceRegistry) {}
+  constructor(
+    private readonly refs: ReferenceRegistry,
+    private readonly caps: CardinalityCaps,
+  ) {}
 
   observe(ev: FeatureEvent, windowStart: number): void {
+    if (this.caps.admit(ev, windowStart).overflow) return;
     const ref = this.refs.get(ev.model);
     // No reference yet: in 'first' mode the event helps build one (and is not compared with it).
     if (!ref) return this.refs.observe(ev);

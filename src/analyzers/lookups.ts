@@ -3,11 +3,13 @@
  * `lookup_pairs`. Distinct IDs, rows used and rows shared by ≥ 2 IDs do not add up across flushes
  * or replicas, but distinct pairs do merge exactly (a union), so the leader computes the per-window
  * statistics in ClickHouse from the pairs (src/evaluation/lookup-evaluator.ts). Memory per flush is
- * bounded by the distinct pairs in it.
+ * bounded by the distinct pairs in it. Models and tables over the cardinality caps
+ * (src/analyzers/cardinality.ts) are counted (featurewatch_overflow_total{kind="table"}), not stored.
  */
 import { FeatureEvent } from '../core/event';
 import { Analyzer, DrainContext } from './analyzer';
 import { TableRows, pushRows, chTime, Row } from '../store/rows';
+import { CardinalityCaps } from './cardinality';
 
 interface TableSlot {
   windowStart: number;
@@ -22,14 +24,23 @@ export class LookupAnalyzer implements Analyzer {
   readonly name = 'lookups';
   private slots = new Map<string, TableSlot>();
 
+  constructor(private readonly caps: CardinalityCaps) {}
+
   observe(ev: FeatureEvent, windowStart: number): void {
     const lookups = ev.lookups;
     if (!lookups) return;
+    const a = this.caps.admit(ev, windowStart);
     for (const table in lookups) {
       const l = lookups[table];
       const key = `${windowStart}\u0000${ev.model}\u0000${table}`;
       let s = this.slots.get(key);
-      if (!s) this.slots.set(key, (s = { windowStart, model: ev.model, table, size: l.size, ids: new Map() }));
+      if (!s) {
+        if (a.overflow || !this.caps.table(a, table)) {
+          this.caps.count('table');
+          continue;
+        }
+        this.slots.set(key, (s = { windowStart, model: ev.model, table, size: l.size, ids: new Map() }));
+      }
       if (l.size > s.size) s.size = l.size;
       // An id seen on two rows (inconsistent producer) is stored as both pairs; the evaluator counts it.
       const prev = s.ids.get(l.id);

@@ -2,12 +2,14 @@
  * Data-quality statistics per window / model / model_version / feature: count, missing, numeric
  * moments (mergeable: n, mean, M2, min, max), top categorical values; per vector: count,
  * dimension, norm moments and all-zero count. Predictions are tracked as the feature
- * "__prediction__".
+ * "__prediction__". Models, versions, vectors and features over the cardinality caps count under
+ * `__overflow__` (src/analyzers/cardinality.ts); this analyzer counts those vectors and feature values.
  */
 import { FeatureEvent, PREDICTION_FEATURE } from '../core/event';
 import { Analyzer, DrainContext } from './analyzer';
 import { Moments } from './moments';
 import { TableRows, pushRows, chTime, Row } from '../store/rows';
+import { Admission, CardinalityCaps, OVERFLOW } from './cardinality';
 
 const OTHER = '__other__';
 
@@ -30,28 +32,31 @@ interface Group {
   windowStart: number;
   model: string;
   version: string;
+  admission: Admission;
   features: Map<string, FeatureAcc>;
   vectors: Map<string, VectorAcc>;
 }
 
 export class QualityAnalyzer implements Analyzer {
   readonly name = 'quality';
-  private groups = new Map<string, Group>();
-  constructor(private readonly topK: number) {}
+  private groups = new Map<Admission, Group>();
+  constructor(
+    private readonly topK: number,
+    private readonly caps: CardinalityCaps,
+  ) {}
 
   observe(ev: FeatureEvent, windowStart: number): void {
-    const key = `${windowStart}\u0000${ev.model}\u0000${ev.modelVersion}`;
-    let g = this.groups.get(key);
+    const a = this.caps.admit(ev, windowStart);
+    let g = this.groups.get(a);
     if (!g) {
-      g = { windowStart, model: ev.model, version: ev.modelVersion, features: new Map(), vectors: new Map() };
-      this.groups.set(key, g);
+      g = { windowStart, model: a.model, version: a.version, admission: a, features: new Map(), vectors: new Map() };
+      this.groups.set(a, g);
     }
     for (const name in ev.features) this.observeValue(g, name, ev.features[name]);
     if (ev.prediction !== undefined) this.observeValue(g, PREDICTION_FEATURE, ev.prediction);
     for (const name in ev.vectors) {
       const v = ev.vectors[name];
-      let acc = g.vectors.get(name);
-      if (!acc) g.vectors.set(name, (acc = new VectorAcc()));
+      const acc = g.vectors.get(name) ?? this.newVector(g, name);
       let s = 0;
       for (let i = 0; i < v.length; i++) s += v[i] * v[i];
       acc.count++;
@@ -62,8 +67,7 @@ export class QualityAnalyzer implements Analyzer {
   }
 
   private observeValue(g: Group, name: string, v: unknown): void {
-    let acc = g.features.get(name);
-    if (!acc) g.features.set(name, (acc = new FeatureAcc()));
+    const acc = g.features.get(name) ?? this.newFeature(g, name);
     acc.count++;
     if (v === null || v === undefined) acc.missing++;
     else if (typeof v === 'number') acc.num.add(v);
@@ -77,6 +81,30 @@ export class QualityAnalyzer implements Analyzer {
       else if (cats.size < this.topK * 4) cats.set(cat, 1);
       else cats.set(OTHER, (cats.get(OTHER) ?? 0) + 1);
     }
+  }
+
+  // Misses kept out of the per-value path (small hot functions inline). Refused names are not
+  // cached in the group, so its maps stay within the caps.
+  private newFeature(g: Group, name: string): FeatureAcc {
+    let acc: FeatureAcc | undefined;
+    if (this.caps.feature(g.admission, name)) g.features.set(name, (acc = new FeatureAcc()));
+    else {
+      this.caps.count('feature');
+      acc = g.features.get(OVERFLOW);
+      if (!acc) g.features.set(OVERFLOW, (acc = new FeatureAcc()));
+    }
+    return acc;
+  }
+
+  private newVector(g: Group, name: string): VectorAcc {
+    let acc: VectorAcc | undefined;
+    if (this.caps.vector(g.admission, name)) g.vectors.set(name, (acc = new VectorAcc()));
+    else {
+      this.caps.count('vector');
+      acc = g.vectors.get(OVERFLOW);
+      if (!acc) g.vectors.set(OVERFLOW, (acc = new VectorAcc()));
+    }
+    return acc;
   }
 
   drain(out: TableRows, ctx: DrainContext): void {

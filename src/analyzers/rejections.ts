@@ -1,16 +1,29 @@
-/** Counts rejections per minute, model and reason (with one sample detail) for the `rejections` table. */
+/**
+ * Counts rejections per minute, model and reason (with one sample detail) for the `rejections`
+ * table. Rejected input can carry any model name, so at most MAX_KEYS (minute, model, reason)
+ * entries are kept per flush; further models count under the model `__overflow__`.
+ */
 import { Rejection } from '../core/rejection';
 import { TableRows, pushRows, chTime, Row } from '../store/rows';
+
+const MAX_KEYS = 10_000;
+const OVERFLOW = '__overflow__';
 
 export class RejectionTally {
   private counts = new Map<string, { minute: number; model: string; reason: string; count: number; sample: string }>();
 
   add(r: Rejection, nowMs: number): void {
     const minute = Math.floor(nowMs / 60000) * 60000;
-    const key = `${minute}\u0000${r.model}\u0000${r.reason}`;
-    const c = this.counts.get(key);
+    let model = r.model;
+    let key = `${minute}\u0000${model}\u0000${r.reason}`;
+    let c = this.counts.get(key);
+    if (!c && this.counts.size >= MAX_KEYS) {
+      model = OVERFLOW;
+      key = `${minute}\u0000${model}\u0000${r.reason}`;
+      c = this.counts.get(key);
+    }
     if (c) c.count++;
-    else this.counts.set(key, { minute, model: r.model, reason: r.reason, count: 1, sample: r.detail.slice(0, 300) });
+    else this.counts.set(key, { minute, model, reason: r.reason, count: 1, sample: r.detail.slice(0, 300) });
   }
 
   drain(out: TableRows): void {

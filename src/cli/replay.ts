@@ -12,8 +12,7 @@ import { referencesFromFile } from '../references/from-file';
 import { ReplayDriftReport } from './replay-report';
 import { FeatureEvent } from '../core/event';
 import { driftTable } from './drift-table';
-import { CollisionDetector, DetectorEvent, collisionReport } from '../collisions';
-import { detectorOptions } from '../analyzers/collisions';
+import { CollisionDetector, CollisionTally, DetectorEvent, LookupTracker, collisionReport, lookupTrackerOptions } from '../collisions';
 import { collisionSummary } from './collision-summary';
 
 export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
@@ -35,11 +34,14 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     report = new ReplayDriftReport(cfg, app.refs, windowSeconds);
     hooks.push((ev, ws) => report!.observe(ev, ws));
   }
-  // The report's collisions and lookups come from one detector over the whole input (the store gets
-  // the same events through the pipeline's analyzers).
-  const detector = cfg.collisions.enabled ? new CollisionDetector(detectorOptions(cfg.collisions, true)) : null;
+  // The report's collisions and lookups come from one detector and one lookup tracker over the whole
+  // input (the store gets the same events through the pipeline's analyzers).
+  const detector = cfg.collisions.enabled ? new CollisionDetector(cfg.collisions) : null;
+  const lookups = cfg.collisions.enabled ? new LookupTracker(lookupTrackerOptions(cfg.collisions)) : null;
   const detected: DetectorEvent[] = [];
-  if (detector) hooks.push((ev) => detector.observe(ev, detected));
+  const tally = new CollisionTally();
+  if (detector) hooks.push((ev) => tally.add(ev.model, detector.observe(ev, detected)));
+  if (lookups) hooks.push((ev) => ev.lookups && lookups.observe(ev.model, ev.lookups));
   const progress = new Progress('replay', { unit: 'lines' });
   const share = (p: FileProgress) => (p.totalBytes ? p.bytes / p.totalBytes : undefined);
   const group = `replay:${args.input === '-' ? 'stdin' : resolve(args.input)}`;
@@ -55,7 +57,7 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   const events = (await app.metrics.eventsAccepted.get()).values.reduce((s, v) => s + v.value, 0);
   const drift = report?.build() ?? { drift: [], drift_vectors: [], drift_models: [] };
   const coll = detector
-    ? collisionReport(detector, detected)
+    ? collisionReport(detector, detected, tally, lookups?.stats() ?? [])
     : { collisions: { exact: [], near: [], poisoning: [], unstable: [], degenerate: [] }, lookups: [] };
   const out = {
     report_version: REPORT_VERSION,

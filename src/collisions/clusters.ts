@@ -2,7 +2,7 @@
  * Exact-collision clusters: one per fingerprint that at least two distinct inputs produced.
  *
  * API
- *   new ClusterStore({ maxClusters = 100_000, exactMembers = 64, sampleSize = 16 })
+ *   new ClusterStore({ maxClusters, exactMembers, sampleSize })   (collisions.maxClusters, clusterExactMembers, clusterSampleSize)
  *   get(model, vector, fpHex): Cluster | undefined       (touches LRU order)
  *   create(init: ClusterInit): Cluster
  *   addMember(c, id, label, modelVersion, tsMs): 'new' | 'known' | 'untracked'
@@ -34,9 +34,9 @@
 import { TinyHll } from './hll';
 
 export interface ClusterStoreOptions {
-  maxClusters?: number;
-  exactMembers?: number;
-  sampleSize?: number;
+  maxClusters: number;
+  exactMembers: number;
+  sampleSize: number;
 }
 
 export interface ClusterInit {
@@ -89,10 +89,10 @@ export class ClusterStore {
   private readonly evictedRows: ClusterRow[] = [];
   evictions = 0;
 
-  constructor(opts: ClusterStoreOptions = {}) {
-    this.maxClusters = opts.maxClusters ?? 100_000;
-    this.exactMembers = Math.max(2, opts.exactMembers ?? 64);
-    this.sampleSize = Math.max(1, opts.sampleSize ?? 16);
+  constructor(opts: ClusterStoreOptions) {
+    this.maxClusters = opts.maxClusters;
+    this.exactMembers = Math.max(2, opts.exactMembers);
+    this.sampleSize = Math.max(1, opts.sampleSize);
   }
 
   private static key(model: string, vector: string, fp: string): string {

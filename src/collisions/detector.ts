@@ -1,24 +1,24 @@
 /**
- * CollisionDetector: the facade the daemon and `replay` use. Processes every vector and lookup of
- * each FeatureEvent and emits collision, near-collision, unstable-feature, degenerate and poisoning
- * events, plus per-window stats and ClickHouse rows.
+ * CollisionDetector: processes every vector of each FeatureEvent and emits collision,
+ * near-collision, unstable-feature, degenerate and poisoning events. It is the one source of
+ * collision counts: each observation returns what it counted per vector (inputs, collided, new
+ * clusters, …); callers sum those into windows (src/analyzers/collisions.ts), metrics or a report.
+ * It keeps no counters of its own, no row shapes for the store, and no embedding-table lookups
+ * (LookupTracker, lookups.ts).
  *
  * API
- *   new CollisionDetector(opts?: CollisionDetectorOptions)
- *   observe(e: FeatureEvent, out: DetectorEvent[] = []): DetectorEvent[]
- *   windowStats(): CollisionWindowRow[]           per (model, vector), current window.
- *   counters(model, vector): DetectorCounters     cumulative since start (diff two snapshots for a share).
- *   drainWindow(windowStartMs): { stats, clusters, lookups }   rows to store; resets window counters.
+ *   new CollisionDetector(cfg: CollisionsConfig)   resolved config (src/config/schema.ts has the defaults)
+ *   observe(e: FeatureEvent, out: DetectorEvent[] = []): Observation   events pushed to out; counts per vector.
+ *   drainChangedClusters(): ClusterRow[]          clusters created or changed since the last call (and evicted ones).
  *   clusters(topN): ClusterRow[]                  largest exact clusters.
  *   nearPairs(): NearPairRow[]                    retained near pairs (bounded, newest kept).
- *   lookupStats(): LookupStatsRow[]
  *   health(): DetectorHealth                      exact/input table stats, near recall, memory — for metrics.
- *   toRow(ev): CollisionEventRow                  snake_case row for the collision_events table.
  *
- * Defaults and memory: exact table 2^20 fingerprints (32 MiB), input table 2^18 ids (11.5 MiB + the
- * id strings), ≤ 100,000 clusters (each ≤ 64 member ids), near windows of 65,536 vectors per key within a
- * 512 MiB budget for all keys (≈ 643 B per 128-dim vector), ≤ 10,000 retained near pairs, lookups as in
- * lookups.ts.
+ * Memory: exact table `exactCapacity` fingerprints (2^20 by default: 32 MiB), input table
+ * `inputCapacity` ids (2^18: 11.5 MiB + the id strings), ≤ maxClusters clusters (each ≤
+ * clusterExactMembers member ids), near windows per key within `near.maxMemoryMb` for all keys
+ * (≈ 643 B per 128-dim vector), ≤ 10,000 retained near pairs, and state for at most `maxVectorKeys`
+ * (model, vector) pairs: the least recently seen pair beyond it is forgotten and its near index freed.
  *
  * Per vector (key = model, vector name):
  *   1. degenerate check (all zero / constant) — flagged, still fingerprinted, kept out of the near index
@@ -37,55 +37,25 @@
  * fingerprints, 32-bit id-hash clashes with the first input (2⁻³² per pair), members beyond the exact
  * bound (counted, not announced), and near pairs the LSH did not surface (recall is measured).
  *
- * Scale-out: each instance sees part of the stream. Merge-friendly outputs: CollisionWindowRow
- * (sum by model, vector, window_start), ClusterRow (see clusters.ts), LookupStatsRow (per instance —
- * distinct-ID counts do NOT add across instances; exact merging needs the lookups topic keyed by
- * (model, table, id) or ID samples). Exact collisions whose inputs land on different instances are
- * only found if the topic is keyed by vector content (producer-side key = fingerprint) or via
- * `sightings` rows (opt-in, one row per new fingerprint: model, vector, fingerprint, input_id, ts)
- * grouped in ClickHouse with uniqExact(input_id) ≥ 2. Near pairs across instances are not merged.
+ * Scale-out: each instance sees part of the stream. Counts sum by (window, model, vector) across
+ * instances; clusters merge as in clusters.ts. Exact collisions whose inputs land on different
+ * instances are only found if the topic is keyed by vector content or via `sighting` events
+ * (crossReplica: one per new fingerprint) grouped in ClickHouse. Near pairs across instances are not merged.
  */
 import type { FeatureEvent } from '../core/event';
+import type { CollisionsConfig } from '../config/schema';
 import { fingerprint, fingerprintHex, hashString64, isDegenerate, keySeed } from './fingerprint';
 import { ExactIndex, EXACT_NEW, EXACT_SAME_FIRST, type ExactIndexStats } from './exact-index';
 import { InputTable, INPUT_CHANGED, INPUT_SAME } from './input-table';
 import { ClusterStore, type ClusterRow } from './clusters';
-import { NearIndex, type NearMatch, type RecallEstimate } from './near-index';
-import { LookupTracker, type LookupStatsRow, type LookupTrackerOptions } from './lookups';
+import { NearIndex, nearIndexOptions, type NearIndexOptions, type NearMatch, type RecallEstimate } from './near-index';
 
-export interface NearOptions {
-  threshold?: number;
-  /** L2 alternative to the cosine threshold: pair when ‖a − b‖ ≤ maxL2 (raw vectors). */
-  maxL2?: number;
-  windowSize?: number;
-  maxAgeSec?: number;
-  tables?: number;
-  bitsPerTable?: number;
-  pool?: number;
-  recallSampleEvery?: number;
-  /** At most this many (model, vector) near indexes; further keys get none (counted in health). */
-  maxKeys?: number;
-  /** Memory budget for all near indexes together (default 512 MiB); a key's window shrinks to fit, and a
-   *  key that cannot get 1,024 slots gets no near index (counted in health.nearKeysDropped). */
-  maxBytes?: number;
-  /** Near pairs retained for nearPairs() / the replay report. */
-  maxPairs?: number;
-}
-
-export interface CollisionDetectorOptions {
-  exactCapacity?: number;
-  exactTtlSec?: number;
-  inputCapacity?: number;
-  inputTtlSec?: number;
-  maxClusters?: number;
-  clusterExactMembers?: number;
-  clusterSampleSize?: number;
-  near?: NearOptions | false;
-  lookups?: LookupTrackerOptions | false;
-  /** Emit `sighting` events for every new fingerprint (cross-instance exact collisions in ClickHouse). */
-  sightings?: boolean;
-  degenerateEventsPerWindow?: number;
-}
+/** Near pairs retained for nearPairs() / the replay report (newest kept). */
+const MAX_NEAR_PAIRS = 10_000;
+/** Degenerate events emitted per (model, vector) while its state is kept; all are counted. */
+const DEGENERATE_EVENTS_PER_KEY = 100;
+/** A key whose near window cannot get this many slots within the memory budget gets no near index. */
+const MIN_NEAR_WINDOW = 1024;
 
 interface Base {
   model: string;
@@ -109,39 +79,6 @@ export type DetectorEvent =
       fingerprint: string;
     })
   | (Base & { type: 'sighting'; inputId: string; fingerprint: string; label: string });
-
-/** Row for `collision_events` (append-only; idempotent on (kind, model, vector, input_a, input_b)). */
-export interface CollisionEventRow {
-  kind: DetectorEvent['type'];
-  ts_ms: number;
-  model: string;
-  vector: string;
-  model_version: string;
-  fingerprint: string;
-  input_a: string;
-  input_b: string;
-  similarity: number;
-  label_a: string;
-  label_b: string;
-  distinct_inputs: number;
-  detail: string;
-}
-
-/** Row for `collision_window_stats` (sum-mergeable across instances). */
-export interface CollisionWindowRow {
-  window_start_ms: number;
-  model: string;
-  vector: string;
-  inputs: number;
-  collided_inputs: number;
-  collision_rate: number;
-  new_clusters: number;
-  near_pairs: number;
-  redeliveries: number;
-  unstable: number;
-  degenerate: number;
-  poisoning: number;
-}
 
 export interface NearPairRow {
   model: string;
@@ -168,22 +105,16 @@ export interface DetectorHealth {
     candidatesVerified: number;
   }[];
   nearKeysDropped: number;
+  /** (model, vector) pairs with state now, and how many were forgotten for maxVectorKeys. */
+  keys: number;
+  keysEvicted: number;
 }
 
-interface KeyState {
-  model: string;
-  vector: string;
-  seed: number;
-  near: NearIndex | null;
-  nearFailed: boolean;
-  w: DetectorCounters;
-  /** Counters of drained windows (so counters() is cumulative since start). */
-  drained: DetectorCounters;
-}
-
-/** Per (model, vector) counters; windowStats() reports them per window, counters() since start. */
+/** What one observation counted for one vector (callers sum these per window, model and vector). */
 export interface DetectorCounters {
+  /** Vectors checked (redeliveries excluded). */
   inputs: number;
+  /** Inputs whose vector another input already had. */
   collided: number;
   newClusters: number;
   near: number;
@@ -193,10 +124,20 @@ export interface DetectorCounters {
   poisoning: number;
 }
 
-/** Built only when an event is emitted (most vectors emit nothing). */
-const base = (e: FeatureEvent, vector: string): Base => ({ model: e.model, vector, modelVersion: e.modelVersion, ts: e.ts });
+export const COUNTER_FIELDS = ['inputs', 'collided', 'newClusters', 'near', 'redeliveries', 'unstable', 'degenerate', 'poisoning'] as const;
 
-const newWindow = (): DetectorCounters => ({
+export interface VectorCounts extends DetectorCounters {
+  vector: string;
+}
+
+export interface Observation {
+  /** The `out` array observe() was given, with this observation's events appended. */
+  events: DetectorEvent[];
+  /** One entry per vector of the event, in the event's order. */
+  vectors: VectorCounts[];
+}
+
+export const zeroCounters = (): DetectorCounters => ({
   inputs: 0,
   collided: 0,
   newClusters: 0,
@@ -207,15 +148,42 @@ const newWindow = (): DetectorCounters => ({
   poisoning: 0,
 });
 
+export function addCounters(into: DetectorCounters, c: DetectorCounters): void {
+  into.inputs += c.inputs;
+  into.collided += c.collided;
+  into.newClusters += c.newClusters;
+  into.near += c.near;
+  into.redeliveries += c.redeliveries;
+  into.unstable += c.unstable;
+  into.degenerate += c.degenerate;
+  into.poisoning += c.poisoning;
+}
+
+interface KeyState {
+  model: string;
+  vector: string;
+  seed: number;
+  near: NearIndex | null;
+  nearFailed: boolean;
+  degenerateEvents: number;
+  /** Observation tick of the last use, for least-recently-used eviction. */
+  used: number;
+}
+
+/** Built only when an event is emitted (most vectors emit nothing). */
+const base = (e: FeatureEvent, vector: string): Base => ({ model: e.model, vector, modelVersion: e.modelVersion, ts: e.ts });
+
 export class CollisionDetector {
   readonly exact: ExactIndex;
   readonly inputs: InputTable;
-  readonly clusterStore: ClusterStore;
-  readonly lookupTracker: LookupTracker | null;
-  private readonly nearOpts:
-    (NearOptions & { windowSize: number; maxKeys: number; maxPairs: number; recallSampleEvery: number; maxBytes: number }) | null;
+  private readonly clusterStore: ClusterStore;
+  private readonly near: (Omit<NearIndexOptions, 'dim' | 'windowSize'> & { windowSize: number; maxKeys: number; maxBytes: number }) | null;
   private nearBytes = 0;
   private readonly keys = new Map<string, Map<string, KeyState>>();
+  private keyCount = 0;
+  private keysEvicted = 0;
+  private readonly maxKeys: number;
+  private tick = 0;
   private readonly fp = new Uint32Array(4);
   private readonly idHash = new Uint32Array(2);
   private readonly matches: NearMatch[] = [];
@@ -224,37 +192,29 @@ export class CollisionDetector {
   private nearKeys = 0;
   private nearKeysDropped = 0;
   private readonly sightings: boolean;
-  private readonly degenerateCap: number;
 
-  constructor(opts: CollisionDetectorOptions = {}) {
-    this.exact = new ExactIndex({ capacity: opts.exactCapacity ?? 1 << 20, ttlSec: opts.exactTtlSec ?? 0 });
-    this.inputs = new InputTable({ capacity: opts.inputCapacity ?? 1 << 18, ttlSec: opts.inputTtlSec ?? 0 });
+  constructor(cfg: CollisionsConfig) {
+    this.exact = new ExactIndex({ capacity: cfg.exactCapacity, ttlSec: cfg.exactTtlSeconds });
+    this.inputs = new InputTable({ capacity: cfg.inputCapacity, ttlSec: cfg.inputTtlSeconds });
     this.clusterStore = new ClusterStore({
-      maxClusters: opts.maxClusters,
-      exactMembers: opts.clusterExactMembers,
-      sampleSize: opts.clusterSampleSize,
+      maxClusters: cfg.maxClusters,
+      exactMembers: cfg.clusterExactMembers,
+      sampleSize: cfg.clusterSampleSize,
     });
-    this.lookupTracker = opts.lookups === false ? null : new LookupTracker(opts.lookups ?? {});
-    const n = opts.near;
-    // threshold, tables, bits, pool, maxL2, maxAgeSec: NearIndex defaults unless given
-    this.nearOpts =
-      n === false
-        ? null
-        : {
-            ...n,
-            windowSize: n?.windowSize ?? 65_536,
-            maxBytes: n?.maxBytes ?? 512 * 2 ** 20,
-            recallSampleEvery: n?.recallSampleEvery ?? 1000,
-            maxKeys: n?.maxKeys ?? 16,
-            maxPairs: n?.maxPairs ?? 10_000,
-          };
-    this.sightings = opts.sightings ?? false;
-    this.degenerateCap = opts.degenerateEventsPerWindow ?? 100;
+    const n = cfg.near;
+    this.near = n.enabled
+      ? { ...nearIndexOptions(n), windowSize: n.windowSize, maxKeys: n.maxKeys, maxBytes: n.maxMemoryMb * 2 ** 20 }
+      : null;
+    this.maxKeys = cfg.maxVectorKeys;
+    this.sightings = cfg.crossReplica;
   }
 
   private keyState(model: string, vector: string): KeyState {
     const last = this.lastKs; // most streams carry one model and one or two vector names
-    if (last !== null && last.model === model && last.vector === vector) return last;
+    if (last !== null && last.model === model && last.vector === vector) {
+      last.used = this.tick;
+      return last;
+    }
     let byVec = this.keys.get(model);
     if (!byVec) {
       byVec = new Map();
@@ -262,31 +222,42 @@ export class CollisionDetector {
     }
     let ks = byVec.get(vector);
     if (!ks) {
-      ks = { model, vector, seed: keySeed(model, vector), near: null, nearFailed: false, w: newWindow(), drained: newWindow() };
+      if (this.keyCount >= this.maxKeys) this.evictLeastRecent();
+      ks = { model, vector, seed: keySeed(model, vector), near: null, nearFailed: false, degenerateEvents: 0, used: this.tick };
       byVec.set(vector, ks);
+      this.keyCount++;
     }
+    ks.used = this.tick;
     this.lastKs = ks;
     return ks;
   }
 
+  /** Forgets the least recently seen key (a scan: it runs only when a new key meets a full table). */
+  private evictLeastRecent(): void {
+    let victim: KeyState | null = null;
+    for (const byVec of this.keys.values()) for (const ks of byVec.values()) if (victim === null || ks.used < victim.used) victim = ks;
+    if (!victim) return;
+    const byVec = this.keys.get(victim.model)!;
+    byVec.delete(victim.vector);
+    if (byVec.size === 0) this.keys.delete(victim.model);
+    if (victim.near) {
+      this.nearBytes -= victim.near.bytes;
+      this.nearKeys--;
+    }
+    if (this.lastKs === victim) this.lastKs = null;
+    this.keyCount--;
+    this.keysEvicted++;
+  }
+
   private nearFor(ks: KeyState, dim: number): NearIndex | null {
-    if (ks.near || ks.nearFailed || !this.nearOpts) return ks.near;
-    if (this.nearKeys >= this.nearOpts.maxKeys) {
+    if (ks.near || ks.nearFailed || !this.near) return ks.near;
+    const o = this.near;
+    if (this.nearKeys >= o.maxKeys) {
       ks.nearFailed = true;
       this.nearKeysDropped++;
       return null;
     }
-    this.nearKeys++;
-    const o = this.nearOpts;
-    const spec = {
-      dim,
-      maxAgeSec: o.maxAgeSec,
-      threshold: o.threshold,
-      maxL2: o.maxL2,
-      tables: o.tables,
-      bitsPerTable: o.bitsPerTable,
-      pool: o.pool,
-    };
+    const spec = { ...o, dim };
     const budget = o.maxBytes - this.nearBytes;
     let windowSize = o.windowSize;
     for (let i = 0; i < 20 && windowSize > 0; i++) {
@@ -295,25 +266,28 @@ export class CollisionDetector {
       if (est <= budget) break;
       windowSize = Math.floor(windowSize * Math.min(0.99, budget / est));
     }
-    if (windowSize < Math.min(1024, o.windowSize)) {
+    if (windowSize < Math.min(MIN_NEAR_WINDOW, o.windowSize)) {
       ks.nearFailed = true;
-      this.nearKeys--;
       this.nearKeysDropped++;
       return null;
     }
-    ks.near = new NearIndex({ ...spec, windowSize, recallSampleEvery: o.recallSampleEvery, seed: ks.seed });
+    this.nearKeys++;
+    ks.near = new NearIndex({ ...spec, windowSize, seed: ks.seed });
     this.nearBytes += ks.near.bytes;
     return ks.near;
   }
 
-  observe(e: FeatureEvent, out: DetectorEvent[] = []): DetectorEvent[] {
+  observe(e: FeatureEvent, out: DetectorEvent[] = []): Observation {
     const tsSec = Math.max(0, Math.floor(e.ts / 1000));
     const label = e.label === undefined ? '' : String(e.label);
     const fp = this.fp;
+    const vectors: VectorCounts[] = [];
+    this.tick++;
     for (const vector in e.vectors) {
       const v = e.vectors[vector];
       const ks = this.keyState(e.model, vector);
-      const w = ks.w;
+      const w: VectorCounts = { vector, ...zeroCounters() };
+      vectors.push(w);
       const deg = isDegenerate(v);
       fingerprint(v, fp, ks.seed);
       const ih = hashString64(e.inputId, this.idHash, ks.seed);
@@ -337,7 +311,8 @@ export class CollisionDetector {
       }
       if (deg) {
         w.degenerate++;
-        if (w.degenerate <= this.degenerateCap) out.push({ ...base(e, vector), type: 'degenerate', inputId: e.inputId, kind: deg });
+        if (++ks.degenerateEvents <= DEGENERATE_EVENTS_PER_KEY)
+          out.push({ ...base(e, vector), type: 'degenerate', inputId: e.inputId, kind: deg });
       }
       const xo = this.exact.observe(fp, 0, hLo, tsSec);
       if (xo === EXACT_SAME_FIRST) {
@@ -347,7 +322,7 @@ export class CollisionDetector {
       w.inputs++;
       if (xo === EXACT_NEW) {
         if (this.sightings) out.push({ ...base(e, vector), type: 'sighting', inputId: e.inputId, fingerprint: fingerprintHex(fp), label });
-        if (!deg) this.observeNear(ks, v, e, label, tsSec, out);
+        if (!deg) this.observeNear(ks, w, v, e, label, tsSec, out);
         continue;
       }
       // EXACT_OTHER: a different input than the fingerprint's first one already had this vector.
@@ -402,11 +377,18 @@ export class CollisionDetector {
         });
       }
     }
-    if (e.lookups && this.lookupTracker) this.lookupTracker.observe(e.model, e.lookups);
-    return out;
+    return { events: out, vectors };
   }
 
-  private observeNear(ks: KeyState, v: Float32Array, e: FeatureEvent, label: string, tsSec: number, out: DetectorEvent[]): void {
+  private observeNear(
+    ks: KeyState,
+    w: DetectorCounters,
+    v: Float32Array,
+    e: FeatureEvent,
+    label: string,
+    tsSec: number,
+    out: DetectorEvent[],
+  ): void {
     const idx = this.nearFor(ks, v.length);
     if (!idx || v.length !== idx.dim) return;
     const m = this.matches;
@@ -427,7 +409,7 @@ export class CollisionDetector {
       m.length = k;
     }
     for (const x of m) {
-      ks.w.near++;
+      w.near++;
       const otherLabel = x.otherLabel ?? '';
       out.push({
         model: e.model,
@@ -453,7 +435,7 @@ export class CollisionDetector {
         ts_ms: e.ts,
       });
       if (label !== '' && otherLabel !== '' && label !== otherLabel) {
-        ks.w.poisoning++;
+        w.poisoning++;
         out.push({
           model: e.model,
           vector: ks.vector,
@@ -470,52 +452,12 @@ export class CollisionDetector {
         });
       }
     }
-    const max = this.nearOpts?.maxPairs ?? 0;
-    if (this.pairs.length > max) this.pairs.splice(0, this.pairs.length - max);
+    if (this.pairs.length > MAX_NEAR_PAIRS) this.pairs.splice(0, this.pairs.length - MAX_NEAR_PAIRS);
   }
 
-  windowStats(windowStartMs = 0): CollisionWindowRow[] {
-    const rows: CollisionWindowRow[] = [];
-    for (const byVec of this.keys.values()) {
-      for (const ks of byVec.values()) {
-        const w = ks.w;
-        rows.push({
-          window_start_ms: windowStartMs,
-          model: ks.model,
-          vector: ks.vector,
-          inputs: w.inputs,
-          collided_inputs: w.collided,
-          collision_rate: w.inputs > 0 ? w.collided / w.inputs : 0,
-          new_clusters: w.newClusters,
-          near_pairs: w.near,
-          redeliveries: w.redeliveries,
-          unstable: w.unstable,
-          degenerate: w.degenerate,
-          poisoning: w.poisoning,
-        });
-      }
-    }
-    return rows;
-  }
-
-  drainWindow(windowStartMs: number): { stats: CollisionWindowRow[]; clusters: ClusterRow[]; lookups: LookupStatsRow[] } {
-    const stats = this.windowStats(windowStartMs);
-    for (const byVec of this.keys.values()) {
-      for (const ks of byVec.values()) {
-        for (const f of Object.keys(ks.w) as (keyof DetectorCounters)[]) ks.drained[f] += ks.w[f];
-        ks.w = newWindow();
-      }
-    }
-    return { stats, clusters: this.clusterStore.drainRows(), lookups: this.lookupTracker?.drainWindow() ?? [] };
-  }
-
-  /** Cumulative counters since start for one key (zeros for an unseen key); callers diff two snapshots. */
-  counters(model: string, vector: string): DetectorCounters {
-    const ks = this.keys.get(model)?.get(vector);
-    const c = newWindow();
-    if (!ks) return c;
-    for (const f of Object.keys(c) as (keyof DetectorCounters)[]) c[f] = ks.drained[f] + ks.w[f];
-    return c;
+  /** Snapshots of clusters created or changed since the last call, plus clusters evicted meanwhile. */
+  drainChangedClusters(): ClusterRow[] {
+    return this.clusterStore.drainRows();
   }
 
   clusters(topN = 50): ClusterRow[] {
@@ -524,10 +466,6 @@ export class CollisionDetector {
 
   nearPairs(): NearPairRow[] {
     return this.pairs.slice();
-  }
-
-  lookupStats(): LookupStatsRow[] {
-    return this.lookupTracker?.stats() ?? [];
   }
 
   health(): DetectorHealth {
@@ -552,67 +490,8 @@ export class CollisionDetector {
       clusters: { size: this.clusterStore.size, evictions: this.clusterStore.evictions },
       near,
       nearKeysDropped: this.nearKeysDropped,
+      keys: this.keyCount,
+      keysEvicted: this.keysEvicted,
     };
-  }
-
-  toRow(ev: DetectorEvent): CollisionEventRow {
-    const row: CollisionEventRow = {
-      kind: ev.type,
-      ts_ms: ev.ts,
-      model: ev.model,
-      vector: ev.vector,
-      model_version: ev.modelVersion,
-      fingerprint: '',
-      input_a: '',
-      input_b: '',
-      similarity: 0,
-      label_a: '',
-      label_b: '',
-      distinct_inputs: 0,
-      detail: '',
-    };
-    switch (ev.type) {
-      case 'exact':
-        Object.assign(row, {
-          fingerprint: ev.fingerprint,
-          input_a: ev.otherInputId ?? '',
-          input_b: ev.inputId,
-          similarity: 1,
-          label_b: ev.label,
-          distinct_inputs: ev.distinctInputs,
-        });
-        break;
-      case 'near':
-        Object.assign(row, {
-          fingerprint: ev.fingerprint,
-          input_a: ev.inputA,
-          input_b: ev.inputB,
-          similarity: ev.similarity,
-          label_a: ev.labelA,
-          label_b: ev.labelB,
-        });
-        break;
-      case 'poisoning':
-        Object.assign(row, {
-          fingerprint: ev.fingerprint,
-          input_a: ev.inputA,
-          input_b: ev.inputB,
-          similarity: ev.similarity,
-          label_a: ev.labelA,
-          label_b: ev.labelB,
-          detail: ev.via,
-        });
-        break;
-      case 'unstable':
-        Object.assign(row, { fingerprint: ev.fingerprint, input_b: ev.inputId, detail: ev.previousFingerprint });
-        break;
-      case 'degenerate':
-        Object.assign(row, { input_b: ev.inputId, detail: ev.kind });
-        break;
-      case 'sighting':
-        Object.assign(row, { fingerprint: ev.fingerprint, input_b: ev.inputId });
-        break;
-    }
-    return row;
   }
 }

@@ -7,4 +7,5 @@ export * from './clusters';
 export * from './near-index';
 export * from './lookups';
 export * from './detector';
+export * from './tally';
 export * from './report';

@@ -3,7 +3,7 @@
  * hashing into a table of that size would give — so a bad hash (or a too-small table) shows.
  *
  * API
- *   new LookupTracker({ maxIdsPerTable = 200_000, topRows = 10, targetCollidingRowRate = 0.01 })
+ *   new LookupTracker({ maxIdsPerTable, targetCollidingRowRate, topRows = 10 })   (lookupTrackerOptions(cfg.collisions))
  *   observe(model: string, lookups: Record<string, Lookup>): void
  *   stats(): LookupStatsRow[]            current window, one row per (model, table).
  *   drainWindow(): LookupStatsRow[]      stats() then reset.
@@ -31,11 +31,17 @@
  * once, on its first row, and in inconsistent_ids.
  */
 import type { Lookup } from '../core/event';
+import type { CollisionsConfig } from '../config/schema';
 
 export interface LookupTrackerOptions {
-  maxIdsPerTable?: number;
+  maxIdsPerTable: number;
+  targetCollidingRowRate: number;
   topRows?: number;
-  targetCollidingRowRate?: number;
+}
+
+/** Tracker options from the resolved `collisions` config. */
+export function lookupTrackerOptions(cfg: CollisionsConfig): LookupTrackerOptions {
+  return { maxIdsPerTable: cfg.maxIdsPerTable, targetCollidingRowRate: cfg.targetCollidingRowRate };
 }
 
 export interface SharedRow {
@@ -158,10 +164,10 @@ export class LookupTracker {
   readonly target: number;
   private tables = new Map<string, TableState>();
 
-  constructor(opts: LookupTrackerOptions = {}) {
-    this.maxIdsPerTable = opts.maxIdsPerTable ?? 200_000;
+  constructor(opts: LookupTrackerOptions) {
+    this.maxIdsPerTable = opts.maxIdsPerTable;
     this.topRows = opts.topRows ?? 10;
-    this.target = opts.targetCollidingRowRate ?? 0.01;
+    this.target = opts.targetCollidingRowRate;
   }
 
   observe(model: string, lookups: Record<string, Lookup>): void {

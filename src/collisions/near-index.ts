@@ -3,8 +3,8 @@
  * excluding bit-identical ones (those are exact collisions), over a sliding window.
  *
  * API
- *   new NearIndex({ dim, windowSize, maxAgeSec = 0, threshold = 0.995, tables = 10, bitsPerTable = 18,
- *                   pool = 0, seed = 1, recallSampleEvery = 0 })
+ *   new NearIndex({ dim, windowSize, maxAgeSec, threshold, tables, bitsPerTable, recallSampleEvery,
+ *                   pool = 0, seed = 1 })        resolved options: nearIndexOptions(cfg.collisions.near)
  *   add(v, id, label, fp, fpOff, tsSec, out: NearMatch[]): number
  *       Queries the window for v's near neighbours (every candidate verified exactly), pushes them to
  *       `out`, then inserts v. Returns the number of matches. Zero vectors are ignored (cosine undefined).
@@ -53,21 +53,36 @@
  * whole window (cost ∝ windowSize·dim, hence sampled); recall = found / true pairs over sampled queries.
  */
 import { mulberry32 } from '../core/prng'; // seeded: every replica builds the same hyperplanes
+import { nearLshShape, type CollisionsConfig } from '../config/schema';
 
+/** The index's shape and search parameters; dim, windowSize and seed are per (model, vector). */
 export interface NearIndexOptions {
   dim: number;
   windowSize: number;
-  maxAgeSec?: number;
-  threshold?: number;
+  /** 0 = only the window size bounds the age. */
+  maxAgeSec: number;
+  threshold: number;
   /** L2 alternative: pair when ‖a − b‖ ≤ maxL2 on the raw vectors (replaces the cosine threshold). */
   maxL2?: number;
   /** L2 only: p-stable bucket width (default 4·maxL2). */
   bucketWidth?: number;
-  tables?: number;
-  bitsPerTable?: number;
+  tables: number;
+  bitsPerTable: number;
+  /** 0 = no brute-force recall sampling. */
+  recallSampleEvery: number;
   pool?: number;
   seed?: number;
-  recallSampleEvery?: number;
+}
+
+/** NearIndex options from the resolved `collisions.near` config, without the per-key dim and window. */
+export function nearIndexOptions(near: CollisionsConfig['near']): Omit<NearIndexOptions, 'dim' | 'windowSize'> {
+  return {
+    threshold: near.threshold,
+    maxL2: near.maxL2,
+    maxAgeSec: near.maxAgeSeconds,
+    recallSampleEvery: near.recallSampleEvery,
+    ...nearLshShape(near),
+  };
 }
 
 export interface NearMatch {
@@ -200,14 +215,14 @@ export class NearIndex {
   constructor(opts: NearIndexOptions) {
     this.dim = opts.dim;
     this.windowSize = Math.max(1, Math.floor(opts.windowSize));
-    this.threshold = opts.threshold ?? 0.995;
+    this.threshold = opts.threshold;
     this.maxL2 = opts.maxL2 ?? 0;
     this.width = this.maxL2 > 0 ? (opts.bucketWidth ?? 4 * this.maxL2) : 0;
-    this.maxAgeSec = opts.maxAgeSec ?? 0;
-    this.tables = opts.tables ?? (this.maxL2 > 0 ? 12 : 10);
-    this.bits = opts.bitsPerTable ?? (this.maxL2 > 0 ? 4 : 18);
+    this.maxAgeSec = opts.maxAgeSec;
+    this.tables = opts.tables;
+    this.bits = opts.bitsPerTable;
     if (this.bits < 1 || this.bits > 31) throw new Error('bitsPerTable must be in 1..31');
-    this.sampleEvery = opts.recallSampleEvery ?? 0;
+    this.sampleEvery = opts.recallSampleEvery;
     const rnd = mulberry32(opts.seed ?? 1);
     const pool = opts.pool && opts.pool > 0 ? Math.max(opts.pool, this.bits) : this.tables * this.bits;
     this.nproj = pool;
@@ -265,11 +280,11 @@ export class NearIndex {
   }
 
   /** Bytes `new NearIndex(opts)` will hold (same arithmetic as the constructor), for memory budgets. */
-  static estimateBytes(opts: NearIndexOptions): number {
+  static estimateBytes(opts: Pick<NearIndexOptions, 'dim' | 'windowSize' | 'tables' | 'bitsPerTable' | 'maxL2' | 'pool'>): number {
     const W = Math.max(1, Math.floor(opts.windowSize));
     const l2 = (opts.maxL2 ?? 0) > 0;
-    const L = opts.tables ?? (l2 ? 12 : 10),
-      k = opts.bitsPerTable ?? (l2 ? 4 : 18);
+    const L = opts.tables,
+      k = opts.bitsPerTable;
     const pool = opts.pool && opts.pool > 0 ? Math.max(opts.pool, k) : L * k;
     const bucketBits = Math.min(k, Math.max(4, Math.ceil(Math.log2(W)) + 1));
     return pool * opts.dim * 4 + (L << bucketBits) * 4 + W * (opts.dim * 4 + 8 * L + 4 + 16 + 4 + 16 + (l2 ? 4 : 0));

@@ -2,9 +2,10 @@
  * The collision part of the `featurewatch replay --json` report (DESIGN.md "Output").
  *
  * API
- *   collisionReport(d: CollisionDetector, events: DetectorEvent[], opts?): CollisionReportPart
+ *   collisionReport(d: CollisionDetector, events: DetectorEvent[], tally: CollisionTally, lookups, opts?): CollisionReportPart
  *     `events` are the events observe() returned over the replay (for unstable / poisoning / degenerate
- *     extras); clusters, near pairs and lookups come from the detector's own bounded state.
+ *     extras), `tally` the summed counts of those observations; clusters and near pairs come from the
+ *     detector's own bounded state, lookups from a LookupTracker fed with the same events.
  *   Shape: { collisions: { exact[], near[], poisoning[], unstable[], degenerate[] }, lookups[] }
  *     exact[]  model, vector, distinct_inputs, input_ids (sample, ≤ clusterSampleSize), fingerprint,
  *              distinct_exact, first_seen_ms, last_seen_ms, labels, degenerate
@@ -16,6 +17,7 @@
  */
 import type { CollisionDetector, DetectorEvent, NearPairRow } from './detector';
 import type { LookupStatsRow } from './lookups';
+import type { CollisionTally } from './tally';
 
 export interface ExactReportRow {
   model: string;
@@ -53,7 +55,13 @@ export interface CollisionReportPart {
   lookups: LookupStatsRow[];
 }
 
-export function collisionReport(d: CollisionDetector, events: DetectorEvent[], opts: { maxClusters?: number } = {}): CollisionReportPart {
+export function collisionReport(
+  d: CollisionDetector,
+  events: DetectorEvent[],
+  tally: CollisionTally,
+  lookups: LookupStatsRow[],
+  opts: { maxClusters?: number } = {},
+): CollisionReportPart {
   const exact = d.clusters(opts.maxClusters ?? 1000).map((c) => ({
     model: c.model,
     vector: c.vector,
@@ -107,9 +115,9 @@ export function collisionReport(d: CollisionDetector, events: DetectorEvent[], o
       kinds.get(k)!.add(e.kind);
     }
   }
-  // counts come from the window counters: degenerate events are capped per window, counters are not
-  const degenerate = d
-    .windowStats()
+  // counts come from the tally: degenerate events are capped per key, counts are not
+  const degenerate = tally
+    .all()
     .filter((w) => w.degenerate > 0)
     .map((w) => ({
       model: w.model,
@@ -117,5 +125,5 @@ export function collisionReport(d: CollisionDetector, events: DetectorEvent[], o
       count: w.degenerate,
       kinds: [...(kinds.get(w.model + '\u0000' + w.vector) ?? [])].sort(),
     }));
-  return { collisions: { exact, near, poisoning, unstable, degenerate }, lookups: d.lookupStats() };
+  return { collisions: { exact, near, poisoning, unstable, degenerate }, lookups };
 }

@@ -72,6 +72,33 @@ export const limitsSchema = z
     maxCategoryLength: positiveInt.default(256),
     /** Expected vector lengths by vector name; otherwise the first length seen per model/vector is fixed. */
     vectorLengths: z.record(z.string(), positiveInt).default({}),
+    // Cardinality caps: memory and /metrics are bounded by configuration, not by the input. Caps
+    // count per event-time window across the process and reset with the window; what is over a cap
+    // goes to an `__overflow__` bucket and featurewatch_overflow_total{kind}.
+    maxModels: positiveInt
+      .default(100)
+      .describe(
+        'models tracked per window; events of further models count under model `__overflow__` (quality statistics only: no drift, collision or lookup state)',
+      ),
+    maxModelVersions: positiveInt
+      .default(8)
+      .describe('model versions tracked per model and window; further versions count as version `__overflow__`'),
+    maxVectors: positiveInt
+      .default(16)
+      .describe(
+        'vector names tracked per model and window; further vectors count under vector `__overflow__` (no drift or collision state)',
+      ),
+    maxTables: positiveInt
+      .default(32)
+      .describe('embedding tables tracked per model and window; lookups into further tables are counted only'),
+    maxFeatureSeries: positiveInt
+      .default(100_000)
+      .describe(
+        '(model, version, feature) combinations tracked per window; further features count under feature `__overflow__` of their model and version',
+      ),
+    maxMetricSeries: positiveInt
+      .default(100)
+      .describe('label sets per model-labelled /metrics family (the most recently seen); the rest are summed under model `__other__`'),
   })
   .strict();
 
@@ -201,6 +228,9 @@ export const collisionsSchema = z
         recallSampleEvery: 10_000,
         maxKeys: 16,
       }),
+    maxVectorKeys: positiveInt
+      .default(4096)
+      .describe('(model, vector) pairs with collision state; the least recently seen beyond it is forgotten (its near index freed)'),
     /** Embedding tables: distinct IDs tracked per table and window in memory (replay report). */
     maxIdsPerTable: positiveInt.default(200_000),
     /**
@@ -213,6 +243,12 @@ export const collisionsSchema = z
     targetCollidingRowRate: z.number().gt(0).lt(1).default(0.01),
   })
   .strict();
+
+/** LSH shape when collisions.near.tables / bitsPerTable are not set: recall ≥ 0.999 at the threshold. */
+export function nearLshShape(near: { maxL2?: number; tables?: number; bitsPerTable?: number }): { tables: number; bitsPerTable: number } {
+  const l2 = near.maxL2 !== undefined && near.maxL2 > 0;
+  return { tables: near.tables ?? (l2 ? 12 : 10), bitsPerTable: near.bitsPerTable ?? (l2 ? 4 : 18) };
+}
 
 export const alertsSchema = z
   .object({

@@ -12,7 +12,8 @@ export class Decoder {
     limits: LimitsConfig,
     private readonly format: 'json' | 'binary' | 'auto' = 'auto',
   ) {
-    this.ctx = { limits, shapes: new VectorShapes(limits.vectorLengths) };
+    // As many (model, vector) shapes as one window can admit (src/analyzers/cardinality.ts).
+    this.ctx = { limits, shapes: new VectorShapes(limits.vectorLengths, limits.maxModels * limits.maxVectors) };
   }
 
   decode(

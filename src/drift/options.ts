@@ -1,7 +1,9 @@
 /**
- * Defaults for building references and judging drift (DESIGN.md "What it computes").
- * Every field can be overridden per call; `resolveOptions` fills the rest.
+ * Options for building references and judging drift, resolved from the `drift` config section
+ * (src/config/schema.ts is the one source of their defaults). Every field can be overridden per call.
  */
+import { driftSchema, type DriftConfig } from '../config/schema';
+
 export type Correction = 'bh' | 'bonferroni' | 'none';
 
 export interface ReferenceOptions {
@@ -41,10 +43,8 @@ export interface EvaluateOptions {
   vectorDimShare: number;
 }
 
-export const DEFAULT_REFERENCE_OPTIONS: ReferenceOptions = {
-  bins: 10,
-  fineBins: 1024,
-  topK: 100,
+/** Reference-building knobs that are not configuration (sample sizes, seed): fixed here. */
+const REFERENCE_INTERNALS = {
   maxDistinct: 100_000,
   sampleCap: 100_000,
   vectorSampleCap: 10_000,
@@ -52,15 +52,27 @@ export const DEFAULT_REFERENCE_OPTIONS: ReferenceOptions = {
   seed: 1,
 };
 
-export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = {
-  eps: 1e-4,
-  psiThreshold: 0.2,
-  alpha: 0.05,
-  correction: 'bh',
-  minKsD: 0.1,
-  minWassersteinNorm: 0.1,
-  minJs: 0.1,
-  jsBase: 2,
-  modelDriftShare: 0.5,
-  vectorDimShare: 0.5,
-};
+/** Reference options from the resolved `drift` config (src/config/schema.ts holds the defaults). */
+export function referenceOptions(cfg: DriftConfig): ReferenceOptions {
+  return { bins: cfg.bins, fineBins: cfg.fineBins, topK: cfg.topK, ...REFERENCE_INTERNALS };
+}
+
+/** Evaluation options from the resolved `drift` config. */
+export function evaluateOptions(cfg: DriftConfig): EvaluateOptions {
+  return {
+    eps: cfg.eps,
+    psiThreshold: cfg.psiThreshold,
+    alpha: cfg.alpha,
+    correction: cfg.correction,
+    minKsD: cfg.minKsD,
+    minWassersteinNorm: cfg.minWassersteinNorm,
+    minJs: cfg.minJs,
+    jsBase: 2,
+    modelDriftShare: cfg.modelDriftShare,
+    vectorDimShare: 0.5,
+  };
+}
+
+/** The configuration defaults, for callers that build references or evaluate without a config. */
+export const DEFAULT_REFERENCE_OPTIONS: ReferenceOptions = referenceOptions(driftSchema.parse({}));
+export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = evaluateOptions(driftSchema.parse({}));

@@ -4,6 +4,10 @@
  */
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 
+/** What a cardinality cap can refuse (label values of featurewatch_overflow_total). */
+export const OVERFLOW_KINDS = ['model', 'version', 'vector', 'table', 'feature'] as const;
+export type OverflowKind = (typeof OVERFLOW_KINDS)[number];
+
 export class Metrics {
   readonly registry = new Registry();
   readonly messagesIn: Counter<'source'>;
@@ -32,10 +36,15 @@ export class Metrics {
   readonly supersededUnits: Counter;
   readonly consumerRestarts: Counter;
   readonly deadLetterFailures: Counter<'reason'>;
+  readonly overflow: Counter<'kind'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
-    if (opts.defaultMetrics) collectDefaultMetrics({ register: r, prefix: 'featurewatch_' });
+    if (opts.defaultMetrics) {
+      collectDefaultMetrics({ register: r, prefix: 'featurewatch_' });
+      // Gauges named *_total break the Prometheus naming rules; each equals the sum of its per-type gauge.
+      for (const n of ['handles', 'requests', 'resources']) r.removeSingleMetric(`featurewatch_nodejs_active_${n}_total`);
+    }
     this.messagesIn = new Counter({
       name: 'featurewatch_messages_in_total',
       help: 'Messages read from the source',
@@ -142,6 +151,13 @@ export class Metrics {
       labelNames: ['kind', 'status'],
       registers: [r],
     });
+    this.overflow = new Counter({
+      name: 'featurewatch_overflow_total',
+      help: 'Observations counted in an __overflow__ bucket because a cardinality cap (limits.max*) was reached, by kind (model, version, vector, table, feature)',
+      labelNames: ['kind'],
+      registers: [r],
+    });
+    for (const kind of OVERFLOW_KINDS) this.overflow.inc({ kind }, 0); // every kind shows, at 0
     this.modelDrifted = new Gauge({
       name: 'featurewatch_model_drifted',
       help: '1 when the last evaluated window of the model drifted',

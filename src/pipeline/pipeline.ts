@@ -10,6 +10,7 @@ import { FeatureEvent, MessageHeaders } from '../core/event';
 import { Analyzer } from '../analyzers/analyzer';
 import { Metrics } from '../ops/metrics';
 import { RateLimitedLog } from '../ops/logger';
+import { CappedCounter, OTHER_LABEL } from '../ops/capped-labels';
 import { WindowClock } from '../window/clock';
 import { PartitionState } from './partition-state';
 import { BatchResult, StoreWriter } from '../store/writer';
@@ -40,7 +41,8 @@ export class Pipeline {
   // Labelled children cached: a label lookup per message costs more than the statistics.
   private readonly inKafka;
   private readonly inFile;
-  private readonly accepted = new Map<string, { inc(): void }>();
+  /** Per-model series for the most recently seen limits.maxMetricSeries models; the rest under __other__. */
+  private readonly accepted: CappedCounter<'model'>;
 
   constructor(private readonly d: PipelineDeps) {
     this.decoder = new Decoder(d.cfg.limits, d.cfg.kafka.format);
@@ -48,6 +50,9 @@ export class Pipeline {
     this.windowSeconds = d.windowSeconds ?? d.cfg.window.seconds;
     this.inKafka = d.metrics.messagesIn.labels('kafka');
     this.inFile = d.metrics.messagesIn.labels('file');
+    this.accepted = new CappedCounter(d.metrics.eventsAccepted, d.cfg.limits.maxMetricSeries, (model) => ({ model }), {
+      model: OTHER_LABEL,
+    });
   }
 
   state(topic: string, partition: number): PartitionState {
@@ -116,9 +121,7 @@ export class Pipeline {
     }
     for (const a of ps.analyzers) a.observe(r, ws);
     this.d.onEvent?.(r, ws);
-    let acc = this.accepted.get(r.model);
-    if (!acc) this.accepted.set(r.model, (acc = this.d.metrics.eventsAccepted.labels(r.model)));
-    acc.inc();
+    this.accepted.inc(r.model);
     return null;
   }
 

@@ -93,7 +93,9 @@ function writeSteps(o: Owner, b: FlushBatch): (() => Promise<void>)[] {
 }
 
 async function counted(group: string): Promise<number> {
-  const r = await queryRows<{ n: string }>(store, `SELECT sum(count) AS n FROM ${store.database}.feature_stats WHERE model = {m:String}`, { m: group });
+  const r = await queryRows<{ n: string }>(store, `SELECT sum(count) AS n FROM ${store.database}.feature_stats WHERE model = {m:String}`, {
+    m: group,
+  });
   return Number(r[0]?.n ?? 0);
 }
 
@@ -175,9 +177,14 @@ describe('delivery protocol against the real engine', () => {
           // B counts from its claim's start to the end of the stream, in bUnits units.
           const start = cb.start ?? 0;
           const end = at + extra;
-          const bounds = [start, ...Array.from({ length: bUnits - 1 }, (_, i) => start + Math.floor(((end - start) * (i + 1)) / bUnits)), end];
+          const bounds = [
+            start,
+            ...Array.from({ length: bUnits - 1 }, (_, i) => start + Math.floor(((end - start) * (i + 1)) / bUnits)),
+            end,
+          ];
           for (let i = 0; i + 1 < bounds.length; i++) {
-            if (bounds[i + 1] > bounds[i]) for (const s of writeSteps(b, batch(group, [unit(group, cb, bounds[i], bounds[i + 1])]))) await s();
+            if (bounds[i + 1] > bounds[i])
+              for (const s of writeSteps(b, batch(group, [unit(group, cb, bounds[i], bounds[i + 1])]))) await s();
           }
           expect(await counted(group)).toBe(end);
           const progress = await b.cp.storedProgress(group, [p]);
@@ -230,7 +237,9 @@ describe('store errors', () => {
     expect(rejected).toHaveLength(1);
     expect(rejected[0].row.sample).toBe('bad \ud800 value');
     expect(rejected[0].error).toMatch(/ESCAPE|PARSE/);
-    const n = await queryRows<{ n: string }>(store, `SELECT sum(count) AS n FROM ${store.database}.rejections WHERE model = {m:String}`, { m: group });
+    const n = await queryRows<{ n: string }>(store, `SELECT sum(count) AS n FROM ${store.database}.rejections WHERE model = {m:String}`, {
+      m: group,
+    });
     expect(Number(n[0].n)).toBe(rows.length - 1);
     expect((await o.metrics.storeRejectedRows.get()).values[0].value).toBe(1);
     // Nothing was retried: a permanent error is not waited on.

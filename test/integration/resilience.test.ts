@@ -20,7 +20,10 @@ import { startShim, freePort, Shim } from '../support/shim-process';
 const SCRIPT = join(__dirname, '../../scripts/kafka-broker.sh');
 
 function messages(n: number, seed: number, prefix = 'k') {
-  return [...syntheticMessages({ count: n, seed, startTs: Date.now() - 60_000, stepMs: 1 })].map((value, i) => ({ key: `${prefix}${i}`, value }));
+  return [...syntheticMessages({ count: n, seed, startTs: Date.now() - 60_000, stepMs: 1 })].map((value, i) => ({
+    key: `${prefix}${i}`,
+    value,
+  }));
 }
 
 interface Status {
@@ -198,10 +201,20 @@ describe('dependencies that are down, late or refusing', () => {
     await createTopic(topic, 1);
     const admin = kafka().admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: small, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '2048' }] }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic: small, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '2048' }] }],
+      waitForLeaders: true,
+    });
     await admin.disconnect();
     const cfg = testConfig({
-      kafka: { brokers: brokers(), topics: [topic], groupId: uniqueName('g'), fromBeginning: true, deadLetterTopic: small, sessionTimeoutMs: 10000 },
+      kafka: {
+        brokers: brokers(),
+        topics: [topic],
+        groupId: uniqueName('g'),
+        fromBeginning: true,
+        deadLetterTopic: small,
+        sessionTimeoutMs: 10000,
+      },
       limits: { maxMessageBytes: 4096 },
       store: { flushIntervalSeconds: 0.5 },
     });

@@ -1,5 +1,8 @@
 import { WindowClock } from '../../src/window/clock';
 import { QualityAnalyzer } from '../../src/analyzers/quality';
+import { CardinalityCaps } from '../../src/analyzers/cardinality';
+import { configSchema } from '../../src/config/schema';
+import { Metrics } from '../../src/ops/metrics';
 import { Moments } from '../../src/analyzers/moments';
 import { FeatureEvent, PREDICTION_FEATURE } from '../../src/core/event';
 import { mulberry32, normal } from '../../src/core/prng';
@@ -56,7 +59,7 @@ describe('quality analyzer', () => {
   });
 
   test('counts, missing, moments, top categories and vector norms per window', () => {
-    const q = new QualityAnalyzer(2);
+    const q = new QualityAnalyzer(2, new CardinalityCaps(configSchema.parse({}).limits, new Metrics()));
     q.observe(ev(1, { x: 1, c: 'a' }, [3, 4], 0.5), 0);
     q.observe(ev(2, { x: 3, c: 'b' }, [0, 0]), 0);
     q.observe(ev(3, { x: null, c: 'a' }, [6, 8]), 0);
@@ -78,7 +81,7 @@ describe('quality analyzer', () => {
   });
 
   test('categorical values beyond topK fold into __other__', () => {
-    const q = new QualityAnalyzer(2);
+    const q = new QualityAnalyzer(2, new CardinalityCaps(configSchema.parse({}).limits, new Metrics()));
     ['a', 'a', 'a', 'b', 'b', 'c', 'd'].forEach((c, i) => q.observe(ev(i, { c }, [1]), 0));
     const out: TableRows = new Map();
     q.drain(out, { instance: 'i', wholeWindowStart: 0, windowSeconds: 60 });

@@ -1,6 +1,7 @@
 import { CollisionDetector, type DetectorEvent } from '../../../src/collisions/detector';
 import { fingerprint, fingerprintHex } from '../../../src/collisions/fingerprint';
-import { event, randomVector, rng, shuffle } from './helpers';
+import { CollisionTally } from '../../../src/collisions/tally';
+import { NO_NEAR, detectorConfig, event, randomVector, rng, shuffle } from './helpers';
 
 const key = (v: Float32Array) => fingerprintHex(fingerprint(v, new Uint32Array(4)));
 
@@ -8,7 +9,7 @@ describe('CollisionDetector — exact collisions', () => {
   test('planted groups of 2..50 inputs sharing a vector are found, with no false report (brute-force truth)', () => {
     const r = rng(42);
     for (const dim of [32, 128, 768]) {
-      const d = new CollisionDetector({ near: false });
+      const d = new CollisionDetector(detectorConfig(NO_NEAR));
       const stream: { id: string; v: Float32Array; label?: string }[] = [];
       for (let g = 2; g <= 50; g += 4) {
         const shared = randomVector(r, dim);
@@ -24,7 +25,8 @@ describe('CollisionDetector — exact collisions', () => {
       // redeliveries of random earlier messages, interleaved
       const withRedeliveries = stream.flatMap((m, i) => (i % 5 === 0 ? [m, stream[Math.floor(r() * (i + 1))]] : [m]));
       const events: DetectorEvent[] = [];
-      for (const m of withRedeliveries) d.observe(event(m.id, { emb: m.v }), events);
+      const tally = new CollisionTally();
+      for (const m of withRedeliveries) tally.add('m', d.observe(event(m.id, { emb: m.v }), events));
 
       // brute-force truth: group distinct input ids by canonical bytes
       const truth = new Map<string, Set<string>>();
@@ -48,19 +50,23 @@ describe('CollisionDetector — exact collisions', () => {
       expect(exactEvents.length).toBe(trueGroups.reduce((s, g) => s + g.size - 1, 0));
       const announced = new Set(exactEvents.map((e) => (e.type === 'exact' ? e.inputId : '')));
       expect(announced.size).toBe(exactEvents.length);
-      const [w] = d.windowStats();
+      const [w] = tally.all();
       expect(w.inputs).toBe(stream.length);
-      expect(w.collided_inputs).toBe(exactEvents.length);
+      expect(w.collided).toBe(exactEvents.length);
       expect(w.redeliveries).toBe(withRedeliveries.length - stream.length);
     }
   });
 
   test('−0.0 and +0.0 variants of one vector collide', () => {
-    const d = new CollisionDetector({ near: false });
+    const d = new CollisionDetector(detectorConfig(NO_NEAR));
     const a = new Float32Array([0, 1, 0, 2]);
     const b = new Float32Array([-0, 1, 0, 2]);
     const c = new Float32Array([0, 1, -0, 2]);
-    const ev = [...d.observe(event('a', { x: a })), ...d.observe(event('b', { x: b })), ...d.observe(event('c', { x: c }))];
+    const ev = [
+      ...d.observe(event('a', { x: a })).events,
+      ...d.observe(event('b', { x: b })).events,
+      ...d.observe(event('c', { x: c })).events,
+    ];
     expect(ev.filter((e) => e.type === 'exact').length).toBe(2);
     expect(d.clusters(1)[0].distinct_inputs).toBe(3);
   });
@@ -68,7 +74,7 @@ describe('CollisionDetector — exact collisions', () => {
   test('a redelivery is never a collision, even after the input table forgot the id', () => {
     const r = rng(5);
     // a tiny input table (16 slots) forces the exact table and cluster member set to carry the proof
-    const d = new CollisionDetector({ near: false, inputCapacity: 8 });
+    const d = new CollisionDetector(detectorConfig({ ...NO_NEAR, inputCapacity: 8 }));
     const v = randomVector(r, 16);
     const ev: DetectorEvent[] = [];
     d.observe(event('first', { x: v }), ev);
@@ -86,10 +92,10 @@ describe('CollisionDetector — exact collisions', () => {
 
   test('the same input id with a different vector is reported as unstable, not as a collision', () => {
     const r = rng(6);
-    const d = new CollisionDetector({ near: false });
+    const d = new CollisionDetector(detectorConfig(NO_NEAR));
     const v1 = randomVector(r, 8),
       v2 = randomVector(r, 8);
-    const ev = [...d.observe(event('x', { f: v1 })), ...d.observe(event('x', { f: v2 }))];
+    const ev = [...d.observe(event('x', { f: v1 })).events, ...d.observe(event('x', { f: v2 })).events];
     expect(ev.map((e) => e.type)).toEqual(['unstable']);
     const u = ev[0];
     if (u.type !== 'unstable') throw new Error('unreachable');
@@ -98,12 +104,12 @@ describe('CollisionDetector — exact collisions', () => {
 
   test('clean-label poisoning: inputs with different labels on one vector', () => {
     const r = rng(7);
-    const d = new CollisionDetector({ near: false });
+    const d = new CollisionDetector(detectorConfig(NO_NEAR));
     const v = randomVector(r, 32);
     const ev = [
-      ...d.observe(event('target', { f: v }, { label: 'cat' })),
-      ...d.observe(event('twin', { f: v }, { label: 'cat' })),
-      ...d.observe(event('poison', { f: v }, { label: 'dog' })),
+      ...d.observe(event('target', { f: v }, { label: 'cat' })).events,
+      ...d.observe(event('twin', { f: v }, { label: 'cat' })).events,
+      ...d.observe(event('poison', { f: v }, { label: 'dog' })).events,
     ];
     const p = ev.filter((e) => e.type === 'poisoning');
     expect(p).toHaveLength(1);
@@ -113,11 +119,11 @@ describe('CollisionDetector — exact collisions', () => {
   });
 
   test('degenerate vectors are flagged and kept out of the near index', () => {
-    const d = new CollisionDetector();
+    const d = new CollisionDetector(detectorConfig());
     const ev = [
-      ...d.observe(event('z1', { f: new Float32Array(16) })),
-      ...d.observe(event('c1', { f: new Float32Array(16).fill(0.5) })),
-      ...d.observe(event('c2', { f: new Float32Array(16).fill(0.7) })),
+      ...d.observe(event('z1', { f: new Float32Array(16) })).events,
+      ...d.observe(event('c1', { f: new Float32Array(16).fill(0.5) })).events,
+      ...d.observe(event('c2', { f: new Float32Array(16).fill(0.7) })).events,
     ];
     expect(ev.filter((e) => e.type === 'degenerate').map((e) => (e.type === 'degenerate' ? e.kind : ''))).toEqual([
       'zero',
@@ -129,7 +135,7 @@ describe('CollisionDetector — exact collisions', () => {
 
   test('clusters beyond the exact member bound are estimated, without per-member events', () => {
     const r = rng(8);
-    const d = new CollisionDetector({ near: false, clusterExactMembers: 16 });
+    const d = new CollisionDetector(detectorConfig({ ...NO_NEAR, clusterExactMembers: 16 }));
     const v = randomVector(r, 8);
     const ev: DetectorEvent[] = [];
     for (let i = 0; i < 3000; i++) d.observe(event(`in-${i}`, { f: v }), ev);
@@ -141,11 +147,11 @@ describe('CollisionDetector — exact collisions', () => {
 
   test('exact collisions are per (model, vector name)', () => {
     const v = new Float32Array([1, 2, 3]);
-    const d = new CollisionDetector({ near: false });
+    const d = new CollisionDetector(detectorConfig(NO_NEAR));
     const ev = [
-      ...d.observe(event('a', { x: v }, { model: 'm1' })),
-      ...d.observe(event('b', { x: v }, { model: 'm2' })),
-      ...d.observe(event('c', { y: v }, { model: 'm1' })),
+      ...d.observe(event('a', { x: v }, { model: 'm1' })).events,
+      ...d.observe(event('b', { x: v }, { model: 'm2' })).events,
+      ...d.observe(event('c', { y: v }, { model: 'm1' })).events,
     ];
     expect(ev.filter((e) => e.type === 'exact')).toHaveLength(0);
   });

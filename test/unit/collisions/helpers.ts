@@ -1,5 +1,7 @@
 import type { FeatureEvent } from '../../../src/core/event';
 import { mulberry32 } from '../../../src/core/prng';
+import { collisionsSchema, type CollisionsConfig } from '../../../src/config/schema';
+import { nearIndexOptions, type NearIndexOptions } from '../../../src/collisions/near-index';
 
 /** Seeded PRNG (mulberry32) so every planted case is reproducible. */
 export const rng = mulberry32;
@@ -68,4 +70,16 @@ export function shuffle<T>(r: () => number, a: T[]): T[] {
     [a[i], a[j]] = [a[j], a[i]];
   }
   return a;
+}
+
+/** The resolved `collisions` config (schema defaults plus overrides), as the daemon builds it. */
+export function detectorConfig(over: Record<string, unknown> = {}): CollisionsConfig {
+  return collisionsSchema.parse(over);
+}
+
+export const NO_NEAR = { near: { enabled: false } };
+
+/** NearIndex options from the `collisions.near` config with overrides (dim and window size are per test). */
+export function nearOptions(near: Record<string, unknown> = {}): Omit<NearIndexOptions, 'dim' | 'windowSize'> {
+  return nearIndexOptions(detectorConfig({ near }).near);
 }

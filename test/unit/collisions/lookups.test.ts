@@ -1,5 +1,6 @@
 import {
   LookupTracker,
+  lookupTrackerOptions,
   collidingRowRate,
   collidingRowsVariance,
   expectedCollidingRows,
@@ -7,7 +8,7 @@ import {
   rowsUsedVariance,
   tableSizeForRate,
 } from '../../../src/collisions/lookups';
-import { rng } from './helpers';
+import { detectorConfig, rng } from './helpers';
 
 /** Throws n distinct ids uniformly into M rows, `trials` times; returns mean and variance of used/colliding rows. */
 function simulate(n: number, M: number, trials: number, seed: number) {
@@ -73,7 +74,7 @@ describe('lookups — expectations under uniform hashing', () => {
 
 describe('LookupTracker', () => {
   test('counts distinct ids, rows used, colliding rows and ids without a row of their own', () => {
-    const t = new LookupTracker();
+    const t = new LookupTracker(lookupTrackerOptions(detectorConfig()));
     const rows: [string, number][] = [
       ['a', 1],
       ['b', 1],
@@ -105,8 +106,8 @@ describe('LookupTracker', () => {
     const r = rng(3);
     const M = 100_000,
       n = 20_000;
-    const good = new LookupTracker(),
-      bad = new LookupTracker();
+    const good = new LookupTracker(lookupTrackerOptions(detectorConfig())),
+      bad = new LookupTracker(lookupTrackerOptions(detectorConfig()));
     for (let i = 0; i < n; i++) {
       const row = Math.floor(r() * M);
       good.observe('m', { t: { id: `u${i}`, row, size: M } });
@@ -117,7 +118,7 @@ describe('LookupTracker', () => {
   });
 
   test('memory cap: ids beyond maxIdsPerTable are not tracked and the row says truncated', () => {
-    const t = new LookupTracker({ maxIdsPerTable: 100 });
+    const t = new LookupTracker(lookupTrackerOptions(detectorConfig({ maxIdsPerTable: 100 })));
     for (let i = 0; i < 500; i++) t.observe('m', { t: { id: `u${i}`, row: i % 7, size: 7 } });
     const [s] = t.drainWindow();
     expect(s.distinct_ids).toBe(100);

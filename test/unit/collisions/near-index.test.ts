@@ -1,7 +1,7 @@
 import { NearIndex, type NearMatch } from '../../../src/collisions/near-index';
 import { CollisionDetector, type DetectorEvent } from '../../../src/collisions/detector';
 import { fingerprint } from '../../../src/collisions/fingerprint';
-import { cosine, event, nearVector, randomVector, rng } from './helpers';
+import { cosine, detectorConfig, event, nearOptions, nearVector, randomVector, rng } from './helpers';
 
 interface Msg {
   id: string;
@@ -42,7 +42,7 @@ function bruteForcePairs(msgs: Msg[], threshold: number, window: number): Set<st
 describe('NearIndex', () => {
   test.each([32, 128, 768])('recall ≥ 0.99 and precision 1 against brute force, dim %i', (dim) => {
     const msgs = stream(dim, dim, dim === 768 ? 1500 : 4000, 300);
-    const idx = new NearIndex({ dim, windowSize: msgs.length, seed: 9 });
+    const idx = new NearIndex({ ...nearOptions(), dim, windowSize: msgs.length, seed: 9 });
     const fp = new Uint32Array(4);
     const found = new Set<string>();
     const out: NearMatch[] = [];
@@ -63,7 +63,7 @@ describe('NearIndex', () => {
   });
 
   test('the analytic recall of the default banding is ≥ 0.99 at the threshold', () => {
-    const d = new NearIndex({ dim: 8, windowSize: 1 });
+    const d = new NearIndex({ ...nearOptions(), dim: 8, windowSize: 1 });
     expect(NearIndex.recallFor(d.tables, d.bits, 0.995)).toBeGreaterThanOrEqual(0.99);
   });
 
@@ -71,7 +71,7 @@ describe('NearIndex', () => {
     const r = rng(11);
     const dim = 64,
       W = 100;
-    const idx = new NearIndex({ dim, windowSize: W });
+    const idx = new NearIndex({ ...nearOptions(), dim, windowSize: W });
     const base = randomVector(r, dim);
     const fp = new Uint32Array(4);
     const out: NearMatch[] = [];
@@ -92,7 +92,7 @@ describe('NearIndex', () => {
   test('expiry by time: vectors older than maxAgeSec are not reported', () => {
     const r = rng(12);
     const dim = 64;
-    const idx = new NearIndex({ dim, windowSize: 1000, maxAgeSec: 60 });
+    const idx = new NearIndex({ ...nearOptions(), dim, windowSize: 1000, maxAgeSec: 60 });
     const fp = new Uint32Array(4);
     const out: NearMatch[] = [];
     const base = randomVector(r, dim);
@@ -109,7 +109,7 @@ describe('NearIndex', () => {
   test('running recall estimate matches brute force on sampled queries', () => {
     const dim = 64;
     const msgs = stream(13, dim, 3000, 400);
-    const idx = new NearIndex({ dim, windowSize: 10_000, recallSampleEvery: 1 });
+    const idx = new NearIndex({ ...nearOptions(), dim, windowSize: 10_000, recallSampleEvery: 1 });
     const fp = new Uint32Array(4);
     const out: NearMatch[] = [];
     for (const m of msgs) idx.add(m.v, m.id, undefined, fingerprint(m.v, fp), 0, 0, out);
@@ -123,7 +123,7 @@ describe('NearIndex', () => {
 describe('CollisionDetector — near collisions', () => {
   test('near pairs between distinct inputs, not exact duplicates, not the same input; label conflicts flagged', () => {
     const r = rng(14);
-    const d = new CollisionDetector();
+    const d = new CollisionDetector(detectorConfig());
     const base = randomVector(r, 128);
     const ev: DetectorEvent[] = [];
     d.observe(event('a', { e: base }, { label: 'cat' }), ev);
@@ -144,14 +144,14 @@ describe('CollisionDetector — near collisions', () => {
 describe('CollisionDetector — near-index memory budget', () => {
   test('windows shrink to fit maxBytes; a key that cannot fit gets no index and is counted', () => {
     const r = rng(41);
-    const d = new CollisionDetector({ near: { windowSize: 100_000, maxBytes: 3 * 2 ** 20 } });
+    const d = new CollisionDetector(detectorConfig({ near: { windowSize: 100_000, maxMemoryMb: 3 } }));
     d.observe(event('a', { small: randomVector(r, 32), big: randomVector(r, 768) }));
     const h = d.health();
     expect(h.near.length + h.nearKeysDropped).toBe(2);
     const total = h.near.reduce((s, n) => s + n.bytes, 0);
     expect(total).toBeLessThanOrEqual(3 * 2 ** 20);
     for (const n of h.near)
-      expect(n.bytes).toBe(NearIndex.estimateBytes({ dim: n.vector === 'small' ? 32 : 768, windowSize: n.windowSize }));
+      expect(n.bytes).toBe(NearIndex.estimateBytes({ ...nearOptions(), dim: n.vector === 'small' ? 32 : 768, windowSize: n.windowSize }));
   });
 });
 
@@ -172,7 +172,7 @@ describe('NearIndex — L2 alternative', () => {
       const v = src.map((x, k) => x + (noise[k] / Math.sqrt(nn)) * dist);
       msgs.push({ id: `p${p}`, v });
     }
-    const idx = new NearIndex({ dim, windowSize: msgs.length, maxL2 });
+    const idx = new NearIndex({ ...nearOptions({ maxL2 }), dim, windowSize: msgs.length });
     const fp = new Uint32Array(4),
       out: NearMatch[] = [],
       found = new Set<string>();
