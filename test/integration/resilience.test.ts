@@ -150,9 +150,9 @@ describe('dependencies that are down, late or refusing', () => {
   test('ClickHouse server down at start, up later: everything produced meanwhile is stored exactly once', async () => {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'fw-late-store-'));
-    let shim: Shim | undefined;
+    const started: { shim?: Shim } = {};
     cleanups.push(async () => {
-      await shim?.kill('SIGTERM');
+      await started.shim?.kill('SIGTERM');
       rmSync(dataDir, { recursive: true, force: true });
     });
     const topic = uniqueName('fw-late-store');
@@ -178,7 +178,7 @@ describe('dependencies that are down, late or refusing', () => {
     // Nothing is counted before the store answers: partitions stay unclaimed.
     expect(await total(d.app.metrics.messagesIn)).toBe(0);
 
-    shim = await startShim(port, dataDir);
+    started.shim = await startShim(port, dataDir);
     const probe: Store = openStore({ ...cfg.clickhouse });
     cleanups.push(() => probe.close());
     await waitFor(
