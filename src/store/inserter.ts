@@ -92,7 +92,9 @@ export class Inserter {
       table: `${this.d.store.database}.${partsTable(table)}`,
       values: rows,
       format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplicate: 1, insert_deduplication_token: token },
+      // One batch covers every partition of this replica and may span many months or days of
+      // event time: the per-insert partition limit (100) is a property of the batch, not of a row.
+      clickhouse_settings: { insert_deduplicate: 1, insert_deduplication_token: token, max_partitions_per_insert_block: '0' },
     });
     end();
   }

@@ -8,7 +8,7 @@
  *   - SIGTERM to the real CLI: drain, flush, commit, exit 0 within the grace period;
  *   - /healthz, /readyz and /metrics over HTTP.
  */
-import { spawn, execFile, ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helper
 import { startReadyDaemon } from '../helpers/daemon';
 import { createTopic, produce, offsets, kafka } from '../helpers/kafka';
 import { storedEvents } from '../helpers/store';
+import { spawnCli, sumMetric } from '../helpers/cli-process';
 
 const ROOT = join(__dirname, '../..');
 
@@ -352,39 +353,6 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
     expect(text).toMatch(/^featurewatch_process_\w*resident_memory_bytes \d+/m);
   });
 });
-
-/** Sums every sample of one metric (all label sets) in Prometheus text format. */
-function sumMetric(text: string, name: string): number {
-  let n = 0;
-  for (const line of text.split('\n')) {
-    const m = line.match(/^([a-z_]+)(\{[^}]*\})? (\S+)$/);
-    if (m && m[1] === name) n += Number(m[3]);
-  }
-  return n;
-}
-
-/** The CLI as a child process, with the test-only FW_TEST_* variables removed from its environment. */
-function spawnCli(args: string[]): { proc: ChildProcess; exit: Promise<number | null>; httpPort: Promise<number>; stderr: () => string } {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FW_')));
-  const proc = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['src/cli.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  let resolvePort: (p: number) => void;
-  let rejectPort: (e: Error) => void;
-  const httpPort = new Promise<number>((res, rej) => ((resolvePort = res), (rejectPort = rej)));
-  proc.stderr!.on('data', (c: Buffer) => {
-    err += c.toString();
-    const m = err.match(/"port":(\d+)[^\n]*http listening/);
-    if (m) resolvePort(Number(m[1]));
-  });
-  proc.stdout!.resume();
-  const exit = new Promise<number | null>((resolve) =>
-    proc.once('exit', (code) => {
-      rejectPort(new Error(`featurewatch exited (${code}) before listening:\n${err}`));
-      resolve(code);
-    }),
-  );
-  return { proc, exit, httpPort, stderr: () => err };
-}
 
 /** Runs a query against a chDB data directory in a separate node process. */
 async function chdbQuery(path: string, sql: string): Promise<Record<string, string>[]> {
