@@ -13,6 +13,7 @@ import { runDrift } from './cli/drift';
 import { runCollisions } from './cli/collisions';
 import { openStore } from './store/client';
 import { migrate, schemaVersion } from './store/migrations';
+import { forTerminal } from './core/text';
 
 async function main(argv: string[]): Promise<number> {
   const args: CliArgs = parseCli(argv);
@@ -77,10 +78,10 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
     if (err instanceof UsageError || err instanceof ConfigError) {
-      process.stderr.write(`featurewatch: ${err.message}\n`);
+      process.stderr.write(`featurewatch: ${forTerminal(err.message)}\n`);
       process.exit(2);
     }
-    process.stderr.write(`featurewatch: ${err.stack ?? err.message}\n`);
+    process.stderr.write(`featurewatch: ${forTerminal(err.stack ?? err.message)}\n`);
     process.exit(1);
   },
 );

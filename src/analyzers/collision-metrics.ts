@@ -5,6 +5,7 @@
 import { Gauge } from 'prom-client';
 import { CollisionDetector } from '../collisions';
 import { Metrics } from '../ops/metrics';
+import { labelValue } from '../core/text';
 
 const COUNTERS = [
   ['inputs', 'featurewatch_collision_inputs', 'Vectors checked for collisions (excluding redeliveries)'],
@@ -27,7 +28,8 @@ export function registerCollisionMetrics(m: Metrics, d: CollisionDetector): void
       labelNames: ['model', 'vector'],
       registers: [r],
       collect() {
-        for (const k of keys()) this.set(k, d.counters(k.model, k.vector)[field]);
+        for (const k of keys())
+          this.set({ model: labelValue(k.model), vector: labelValue(k.vector) }, d.counters(k.model, k.vector)[field]);
       },
     });
   }
@@ -57,7 +59,7 @@ export function registerCollisionMetrics(m: Metrics, d: CollisionDetector): void
       collect() {
         for (const n of d.health().near) {
           const v = pick(n);
-          if (v !== null) this.set({ model: n.model, vector: n.vector }, v);
+          if (v !== null) this.set({ model: labelValue(n.model), vector: labelValue(n.vector) }, v);
         }
       },
     });

@@ -8,6 +8,7 @@ import { FeatureEvent, PREDICTION_FEATURE } from '../core/event';
 import { Analyzer, DrainContext } from './analyzer';
 import { Moments } from './moments';
 import { TableRows, pushRows, chTime, Row } from '../store/rows';
+import { dict } from '../core/dict';
 
 const OTHER = '__other__';
 
@@ -127,7 +128,7 @@ export class QualityAnalyzer implements Analyzer {
   /** Keeps the topK most frequent values of this flush; the rest fold into __other__. */
   private topCategories(cats: Map<string, number>): Record<string, number> {
     const sorted = [...cats.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    const out: Record<string, number> = {};
+    const out = dict<number>(); // category values are input: `__proto__` is a category like any other
     let other = 0;
     sorted.forEach(([k, c], i) => {
       if (i < this.topK && k !== OTHER) out[k] = c;

@@ -1,6 +1,7 @@
 /** Counts rejections per minute, model and reason (with one sample detail) for the `rejections` table. */
 import { Rejection } from '../core/rejection';
 import { TableRows, pushRows, chTime, Row } from '../store/rows';
+import { safeText } from '../core/text';
 
 export class RejectionTally {
   private counts = new Map<string, { minute: number; model: string; reason: string; count: number; sample: string }>();
@@ -10,7 +11,7 @@ export class RejectionTally {
     const key = `${minute}\u0000${r.model}\u0000${r.reason}`;
     const c = this.counts.get(key);
     if (c) c.count++;
-    else this.counts.set(key, { minute, model: r.model, reason: r.reason, count: 1, sample: r.detail.slice(0, 300) });
+    else this.counts.set(key, { minute, model: r.model, reason: r.reason, count: 1, sample: safeText(r.detail, 300) });
   }
 
   drain(out: TableRows): void {

@@ -18,6 +18,7 @@ import { DriftEvaluator } from '../evaluation/drift-evaluator';
 import { LookupEvaluator } from '../evaluation/lookup-evaluator';
 import { queryRows } from '../store/client';
 import { collisionsFromStore } from './collisions';
+import { forTerminal } from '../core/text';
 
 export async function runDemo(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
   // Rejections are part of the demo (a few malformed messages); keep their log lines off the terminal.
@@ -107,7 +108,7 @@ export async function runDemo(cfg: Config, log: Logger, args: CliArgs): Promise<
     '',
     'Next: `featurewatch drift`, `featurewatch collisions`, or point `featurewatch run` at Kafka (README).',
   ];
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(forTerminal(out.join('\n')) + '\n');
   await app.close();
   return 0;
 }

@@ -92,6 +92,21 @@ export function parseConfig(raw: unknown): Config {
   return r.data;
 }
 
+/**
+ * A YAML syntax error without the source text: the parser's own message quotes the offending
+ * lines, which may hold a password. Position, the key on that line (keys are not secret) and the
+ * parser's error code are enough to find it.
+ */
+export function yamlErrorText(e: unknown, text: string): string {
+  const err = e as { code?: unknown; linePos?: { line: number; col: number }[] };
+  const pos = err.linePos?.[0];
+  if (typeof err.code !== 'string' || !pos) return `not valid YAML (${e instanceof Error ? e.name : 'parse error'})`;
+  const line = text.split(/\r?\n/)[pos.line - 1] ?? '';
+  const key = /^\s*(?:-\s+)?([A-Za-z_][\w.-]*)\s*:/.exec(line)?.[1];
+  const what = err.code.toLowerCase().replace(/_/g, ' ');
+  return `not valid YAML at line ${pos.line}, column ${pos.col}${key ? ` (key '${key}')` : ''}: ${what}`;
+}
+
 export interface LoadOptions {
   file?: string;
   env?: NodeJS.ProcessEnv;
@@ -110,7 +125,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     try {
       fromFile = (parseYaml(text) as Obj) ?? {};
     } catch (e) {
-      throw new ConfigError(`config file ${opts.file}: not valid YAML (${(e as Error).message})`);
+      throw new ConfigError(`config file ${opts.file}: ${yamlErrorText(e, text)}`);
     }
     if (typeof fromFile !== 'object' || Array.isArray(fromFile)) {
       throw new ConfigError(`config file ${opts.file}: top level must be a mapping`);

@@ -10,6 +10,7 @@ import { FeatureEvent, MessageHeaders } from '../core/event';
 import { Analyzer } from '../analyzers/analyzer';
 import { Metrics } from '../ops/metrics';
 import { RateLimitedLog } from '../ops/logger';
+import { labelValue } from '../core/text';
 import { WindowClock } from '../window/clock';
 import { PartitionState } from './partition-state';
 import { Flush, OffsetRange, StoreWriter, flushId } from '../store/writer';
@@ -55,7 +56,7 @@ export class Pipeline {
         topic,
         partition,
         this.d.analyzers(),
-        new WindowClock(this.windowSeconds, this.d.cfg.window.allowedLatenessSeconds),
+        new WindowClock(this.windowSeconds, this.d.cfg.window.allowedLatenessSeconds, this.d.cfg.window.watermarkEvents),
       );
       this.states.set(key, s);
     }
@@ -114,7 +115,7 @@ export class Pipeline {
     for (const a of ps.analyzers) a.observe(r, ws);
     this.d.onEvent?.(r, ws);
     let acc = this.accepted.get(r.model);
-    if (!acc) this.accepted.set(r.model, (acc = this.d.metrics.eventsAccepted.labels(r.model)));
+    if (!acc) this.accepted.set(r.model, (acc = this.d.metrics.eventsAccepted.labels(labelValue(r.model))));
     acc.inc();
     return null;
   }

@@ -56,3 +56,25 @@ describe('configuration', () => {
     expect(envOverrides({ FW_STORE__FLUSH_MAX_MESSAGES: '10', OTHER: 'x' })).toEqual({ store: { flushMaxMessages: 10 } });
   });
 });
+
+describe('config parse errors never echo secret values', () => {
+  test.each([
+    ['clickhouse:\n  url: http://x\n  password: hunter2: oops\n', /line 3, column 13 \(key 'password'\): block as implicit key/],
+    ["kafka:\n  sasl: { mechanism: plain, username: u, password: 'hunter2\n", /not valid YAML at line 3/],
+    ['clickhouse:\n  password: "hunter2\n', /not valid YAML/],
+    ['clickhouse:\n    password: hunter2\n  url: x\n', /bad indent/],
+    ['x: *hunter2\n', /not valid YAML/],
+    ['clickhouse: {password: hunter2]\n', /line 1, column 31 \(key 'clickhouse'\)/],
+    ['password: hunter2\npassword: hunter2\n', /duplicate key/],
+  ])('%j', (text, msg) => {
+    let err: Error | null = null;
+    try {
+      loadConfig({ file: yamlFile(text), env: {} });
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.message).toMatch(msg);
+    expect(err!.message).not.toContain('hunter2');
+  });
+});
