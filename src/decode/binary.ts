@@ -7,10 +7,10 @@
 import { endianness } from 'node:os';
 import { isUtf8 } from 'node:buffer';
 import { FeatureEvent, EventOrigin, MessageHeaders } from '../core/event';
-import { Rejection, RejectionReason } from '../core/rejection';
+import { Rejection } from '../core/rejection';
 import { dict } from '../core/dict';
 import { isWellFormed, quoted } from '../core/text';
-import { DecodeContext, reject } from './json';
+import { DecodeContext, reject, refuse } from './json';
 import { Fail, checkName, checkTime, checkValueText, parseTimestamp } from './contract';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -50,51 +50,49 @@ export function decodeBinary(
   const { limits } = ctx;
   // The rejection names the model only once the model name itself passed the contract.
   let model = '';
-  const no = (reason: RejectionReason, detail: string): Rejection => reject(reason, detail, origin, model);
-  const fail = (f: Fail): Rejection => reject(f.reason, f.detail, origin, model);
-  const malformed = (name: string) => no('bad_unicode', `header ${name} is not valid UTF-8`);
   let f: Fail | null;
 
   if (value.length > limits.maxMessageBytes)
-    return no('oversized_message', `${value.length} bytes > limits.maxMessageBytes ${limits.maxMessageBytes}`);
+    return reject('oversized_message', `${value.length} bytes > limits.maxMessageBytes ${limits.maxMessageBytes}`, origin, model);
   const m = header(headers, BINARY_HEADERS.model);
-  if (m === MALFORMED) return malformed(BINARY_HEADERS.model);
-  if (!m) return no('missing_model', `no ${BINARY_HEADERS.model} header`);
-  if ((f = checkName(limits, 'maxModelLength', 'model', m))) return fail(f);
+  if (m === MALFORMED) return reject('bad_unicode', `header ${BINARY_HEADERS.model} is not valid UTF-8`, origin, model);
+  if (!m) return reject('missing_model', `no ${BINARY_HEADERS.model} header`, origin, model);
+  if ((f = checkName(limits, 'maxModelLength', 'model', m))) return refuse(f, origin, model);
   model = m;
   const inputId = header(headers, BINARY_HEADERS.inputId);
-  if (inputId === MALFORMED) return malformed(BINARY_HEADERS.inputId);
-  if (!inputId) return no('missing_input_id', `no ${BINARY_HEADERS.inputId} header`);
-  if ((f = checkName(limits, 'maxInputIdLength', 'input_id', inputId))) return fail(f);
-  if (value.length % 4 !== 0) return no('bad_binary_length', `${value.length} bytes is not a whole number of float32`);
+  if (inputId === MALFORMED) return reject('bad_unicode', `header ${BINARY_HEADERS.inputId} is not valid UTF-8`, origin, model);
+  if (!inputId) return reject('missing_input_id', `no ${BINARY_HEADERS.inputId} header`, origin, model);
+  if ((f = checkName(limits, 'maxInputIdLength', 'input_id', inputId))) return refuse(f, origin, model);
+  if (value.length % 4 !== 0) return reject('bad_binary_length', `${value.length} bytes is not a whole number of float32`, origin, model);
   const dim = value.length / 4;
-  if (dim === 0) return no('empty_vector', 'the message value holds no float32');
-  if (dim > limits.maxVectorLength) return no('vector_too_long', `${dim} floats > limits.maxVectorLength ${limits.maxVectorLength}`);
+  if (dim === 0) return reject('empty_vector', 'the message value holds no float32', origin, model);
+  if (dim > limits.maxVectorLength)
+    return reject('vector_too_long', `${dim} floats > limits.maxVectorLength ${limits.maxVectorLength}`, origin, model);
   const mv = header(headers, BINARY_HEADERS.modelVersion);
-  if (mv === MALFORMED) return malformed(BINARY_HEADERS.modelVersion);
-  if (mv !== undefined && (f = checkName(limits, 'maxModelVersionLength', 'model_version', mv))) return fail(f);
+  if (mv === MALFORMED) return reject('bad_unicode', `header ${BINARY_HEADERS.modelVersion} is not valid UTF-8`, origin, model);
+  if (mv !== undefined && (f = checkName(limits, 'maxModelVersionLength', 'model_version', mv))) return refuse(f, origin, model);
 
   const rawTs = header(headers, BINARY_HEADERS.ts);
-  if (rawTs === MALFORMED) return malformed(BINARY_HEADERS.ts);
+  if (rawTs === MALFORMED) return reject('bad_unicode', `header ${BINARY_HEADERS.ts} is not valid UTF-8`, origin, model);
   let ts = parseTimestamp(rawTs);
   if (rawTs !== undefined && Number.isNaN(ts)) {
     ts = /^\d+$/.test(rawTs) ? Number(rawTs) : NaN;
-    if (Number.isNaN(ts)) return no('bad_timestamp', `${BINARY_HEADERS.ts} ${quoted(rawTs, 40)} is not ISO-8601 or epoch ms`);
+    if (Number.isNaN(ts))
+      return reject('bad_timestamp', `${BINARY_HEADERS.ts} ${quoted(rawTs, 40)} is not ISO-8601 or epoch ms`, origin, model);
   }
   ts ??= fallbackTs;
-  if ((f = checkTime(limits, ts, ctx.now()))) return fail(f);
+  if ((f = checkTime(limits, ts, ctx.now()))) return refuse(f, origin, model);
 
   const v = header(headers, BINARY_HEADERS.vector);
-  if (v === MALFORMED) return malformed(BINARY_HEADERS.vector);
+  if (v === MALFORMED) return reject('bad_unicode', `header ${BINARY_HEADERS.vector} is not valid UTF-8`, origin, model);
   const name = v || 'embedding';
-  if ((f = checkName(limits, 'maxVectorNameLength', 'vector name', name))) return fail(f);
-  const q = quoted(name);
+  if ((f = checkName(limits, 'maxVectorNameLength', 'vector name', name))) return refuse(f, origin, model);
   const rawLabel = header(headers, BINARY_HEADERS.label);
-  if (rawLabel === MALFORMED) return malformed(BINARY_HEADERS.label);
-  const label = rawLabel === undefined ? undefined : checkValueText(limits, 'label', rawLabel);
-  if (typeof label === 'object') return fail(label);
+  if (rawLabel === MALFORMED) return reject('bad_unicode', `header ${BINARY_HEADERS.label} is not valid UTF-8`, origin, model);
+  const label = rawLabel === undefined ? undefined : checkValueText(limits, 'label', undefined, rawLabel);
+  if (typeof label === 'object') return refuse(label, origin, model);
   const bad = ctx.shapes.check(model, name, dim);
-  if (bad) return no('vector_length_mismatch', `vector ${q} ${bad}`);
+  if (bad) return reject('vector_length_mismatch', `vector ${quoted(name)} ${bad}`, origin, model);
 
   // Copy: the Kafka buffer may not be 4-byte aligned and is reused by the client. On little-endian
   // hosts (x86, ARM) the wire bytes are the Float32Array's bytes: one memcpy instead of dim reads.
@@ -103,7 +101,7 @@ export function decodeBinary(
   else for (let i = 0; i < dim; i++) vec[i] = value.readFloatLE(i * 4);
   for (let i = 0; i < dim; i++) {
     const x = vec[i];
-    if (x - x !== 0) return no('non_finite_vector', `vector ${q}[${i}] is ${x}`); // NaN or ±Infinity
+    if (x - x !== 0) return reject('non_finite_vector', `vector ${quoted(name)}[${i}] is ${x}`, origin, model); // NaN or ±Infinity
   }
   ctx.shapes.remember(model, name, dim);
   const vectors = dict<Float32Array>();

@@ -35,18 +35,26 @@ export function checkName(limits: LimitsConfig, key: NameLimit, what: string, s:
   return null;
 }
 
+/** `what`, followed by the quoted name when there is one; built only for a rejection (not per value). */
+function subject(what: string, name: string | undefined): string {
+  return name === undefined ? what : `${what} ${quoted(name)}`;
+}
+
 /** A value (category, string prediction, label): truncated to limits.maxCategoryLength, then well-formed or rejected. */
-export function checkValueText(limits: LimitsConfig, what: string, s: string): string | Fail {
+export function checkValueText(limits: LimitsConfig, what: string, name: string | undefined, s: string): string | Fail {
   const v = clip(s, limits.maxCategoryLength);
-  if (!isWellFormed(v)) return { reason: 'bad_unicode', detail: `${what} is not well-formed Unicode (lone surrogate)` };
+  if (!isWellFormed(v)) return { reason: 'bad_unicode', detail: `${subject(what, name)} is not well-formed Unicode (lone surrogate)` };
   return v;
 }
 
 /** A numeric feature or prediction: finite and |x| ≤ limits.maxAbsNumber. */
-export function checkNumber(limits: LimitsConfig, what: string, x: number): Fail | null {
-  if (!Number.isFinite(x)) return { reason: 'bad_feature_value', detail: `${what} is not finite` };
-  if (Math.abs(x) > limits.maxAbsNumber)
-    return { reason: 'number_out_of_range', detail: `${what} ${x} exceeds limits.maxAbsNumber ${limits.maxAbsNumber} in magnitude` };
+export function checkNumber(limits: LimitsConfig, what: string, name: string | undefined, x: number): Fail | null {
+  if (x - x !== 0) return { reason: 'bad_feature_value', detail: `${subject(what, name)} is not finite` }; // NaN or ±Infinity
+  if (x > limits.maxAbsNumber || x < -limits.maxAbsNumber)
+    return {
+      reason: 'number_out_of_range',
+      detail: `${subject(what, name)} ${x} exceeds limits.maxAbsNumber ${limits.maxAbsNumber} in magnitude`,
+    };
   return null;
 }
 

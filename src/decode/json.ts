@@ -28,6 +28,10 @@ export function reject(reason: RejectionReason, detail: string, origin: EventOri
   return { reason, detail: safeText(detail, MAX_DETAIL), model, origin };
 }
 
+export function refuse(f: Fail, origin: EventOrigin, model: string): Rejection {
+  return reject(f.reason, f.detail, origin, model);
+}
+
 function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -53,80 +57,90 @@ export function decodeObject(doc: Obj, origin: EventOrigin, fallbackTs: number, 
   const { limits } = ctx;
   // The rejection names the model only once the model name itself passed the contract.
   let model = '';
-  const no = (reason: RejectionReason, detail: string): Rejection => reject(reason, detail, origin, model);
-  const fail = (f: Fail): Rejection => reject(f.reason, f.detail, origin, model);
   let f: Fail | null;
 
   const m = doc.model;
   if (typeof m !== 'string' || m.length === 0) {
-    return no('missing_model', m === undefined ? 'no "model" field' : '"model" must be a non-empty string');
+    return reject('missing_model', m === undefined ? 'no "model" field' : '"model" must be a non-empty string', origin, model);
   }
-  if ((f = checkName(limits, 'maxModelLength', 'model', m))) return fail(f);
+  if ((f = checkName(limits, 'maxModelLength', 'model', m))) return refuse(f, origin, model);
   model = m;
 
   const rawId = doc.input_id;
   if ((typeof rawId !== 'string' && typeof rawId !== 'number') || rawId === '') {
-    return no('missing_input_id', rawId === undefined ? 'no "input_id" field' : '"input_id" must be a non-empty string');
+    return reject('missing_input_id', rawId === undefined ? 'no "input_id" field' : '"input_id" must be a non-empty string', origin, model);
   }
   const inputId = String(rawId);
-  if ((f = checkName(limits, 'maxInputIdLength', 'input_id', inputId))) return fail(f);
+  if ((f = checkName(limits, 'maxInputIdLength', 'input_id', inputId))) return refuse(f, origin, model);
 
   const mv = doc.model_version;
-  if (mv !== undefined && mv !== null && typeof mv !== 'string') return no('bad_field_type', '"model_version" must be a string');
-  if (typeof mv === 'string' && (f = checkName(limits, 'maxModelVersionLength', 'model_version', mv))) return fail(f);
+  if (mv !== undefined && mv !== null && typeof mv !== 'string')
+    return reject('bad_field_type', '"model_version" must be a string', origin, model);
+  if (typeof mv === 'string' && (f = checkName(limits, 'maxModelVersionLength', 'model_version', mv))) return refuse(f, origin, model);
 
   let ts = parseTimestamp(doc.ts);
   if (ts !== undefined && Number.isNaN(ts))
-    return no('bad_timestamp', `"ts" ${safeText(JSON.stringify(doc.ts) ?? '', 60)} is not ISO-8601 or epoch ms`);
+    return reject('bad_timestamp', `"ts" ${safeText(JSON.stringify(doc.ts) ?? '', 60)} is not ISO-8601 or epoch ms`, origin, model);
   ts ??= fallbackTs;
-  if ((f = checkTime(limits, ts, ctx.now()))) return fail(f);
+  if ((f = checkTime(limits, ts, ctx.now()))) return refuse(f, origin, model);
 
   const features = dict<FeatureValue>();
   const rawFeatures = doc.features;
   if (rawFeatures !== undefined && rawFeatures !== null) {
-    if (!isObject(rawFeatures)) return no('bad_field_type', '"features" must be an object');
+    if (!isObject(rawFeatures)) return reject('bad_field_type', '"features" must be an object', origin, model);
     let n = 0;
     for (const name in rawFeatures) {
-      if (++n > limits.maxFeatures) return no('too_many_features', `more than limits.maxFeatures ${limits.maxFeatures} features`);
-      if ((f = checkName(limits, 'maxFeatureNameLength', 'feature name', name))) return fail(f);
+      if (++n > limits.maxFeatures)
+        return reject('too_many_features', `more than limits.maxFeatures ${limits.maxFeatures} features`, origin, model);
+      if ((f = checkName(limits, 'maxFeatureNameLength', 'feature name', name))) return refuse(f, origin, model);
       const v = rawFeatures[name];
       if (v === null || typeof v === 'boolean') features[name] = v;
       else if (typeof v === 'number') {
-        if ((f = checkNumber(limits, `feature ${quoted(name)}`, v))) return fail(f);
+        if ((f = checkNumber(limits, 'feature', name, v))) return refuse(f, origin, model);
         features[name] = v;
       } else if (typeof v === 'string') {
-        const t = checkValueText(limits, `feature ${quoted(name)}`, v);
-        if (typeof t !== 'string') return fail(t);
+        const t = checkValueText(limits, 'feature', name, v);
+        if (typeof t !== 'string') return refuse(t, origin, model);
         features[name] = t;
-      } else return no('bad_feature_value', `feature ${quoted(name)} must be a number, string, boolean or null`);
+      } else return reject('bad_feature_value', `feature ${quoted(name)} must be a number, string, boolean or null`, origin, model);
     }
   }
 
   const vectors = dict<Float32Array>();
   const rawVectors = doc.vectors;
   if (rawVectors !== undefined && rawVectors !== null) {
-    if (!isObject(rawVectors)) return no('bad_field_type', '"vectors" must be an object of arrays');
+    if (!isObject(rawVectors)) return reject('bad_field_type', '"vectors" must be an object of arrays', origin, model);
     let n = 0;
     for (const name in rawVectors) {
-      if (++n > limits.maxVectors) return no('too_many_vectors', `more than limits.maxVectors ${limits.maxVectors} vectors`);
-      if ((f = checkName(limits, 'maxVectorNameLength', 'vector name', name))) return fail(f);
+      if (++n > limits.maxVectors)
+        return reject('too_many_vectors', `more than limits.maxVectors ${limits.maxVectors} vectors`, origin, model);
+      if ((f = checkName(limits, 'maxVectorNameLength', 'vector name', name))) return refuse(f, origin, model);
       const arr = rawVectors[name];
-      const q = quoted(name);
-      if (!Array.isArray(arr)) return no('bad_field_type', `vector ${q} must be an array of numbers`);
-      if (arr.length === 0) return no('empty_vector', `vector ${q} is empty`);
+      if (!Array.isArray(arr)) return reject('bad_field_type', `vector ${quoted(name)} must be an array of numbers`, origin, model);
+      if (arr.length === 0) return reject('empty_vector', `vector ${quoted(name)} is empty`, origin, model);
       if (arr.length > limits.maxVectorLength)
-        return no('vector_too_long', `vector ${q} has ${arr.length} > limits.maxVectorLength ${limits.maxVectorLength}`);
+        return reject(
+          'vector_too_long',
+          `vector ${quoted(name)} has ${arr.length} > limits.maxVectorLength ${limits.maxVectorLength}`,
+          origin,
+          model,
+        );
       const bad = ctx.shapes.check(model, name, arr.length);
-      if (bad) return no('vector_length_mismatch', `vector ${q} ${bad}`);
+      if (bad) return reject('vector_length_mismatch', `vector ${quoted(name)} ${bad}`, origin, model);
       const out = new Float32Array(arr.length);
       for (let i = 0; i < arr.length; i++) {
         const x: unknown = arr[i];
         if (typeof x !== 'number' || !Number.isFinite(x)) {
-          return no('non_finite_vector', `vector ${q}[${i}] is ${x === null ? 'null' : typeof x === 'number' ? String(x) : typeof x}`);
+          return reject(
+            'non_finite_vector',
+            `vector ${quoted(name)}[${i}] is ${x === null ? 'null' : typeof x === 'number' ? String(x) : typeof x}`,
+            origin,
+            model,
+          );
         }
         out[i] = x;
         // float32 overflow turns a finite double into Infinity.
-        if (!Number.isFinite(out[i])) return no('non_finite_vector', `vector ${q}[${i}] overflows float32`);
+        if (!Number.isFinite(out[i])) return reject('non_finite_vector', `vector ${quoted(name)}[${i}] overflows float32`, origin, model);
       }
       vectors[name] = out;
     }
@@ -145,38 +159,38 @@ export function decodeObject(doc: Obj, origin: EventOrigin, fallbackTs: number, 
   const pred = doc.prediction;
   if (pred !== undefined && pred !== null) {
     if (typeof pred === 'number') {
-      if (!Number.isFinite(pred)) return no('bad_field_type', '"prediction" must be a finite number or a string');
-      if ((f = checkNumber(limits, 'prediction', pred))) return fail(f);
+      if (!Number.isFinite(pred)) return reject('bad_field_type', '"prediction" must be a finite number or a string', origin, model);
+      if ((f = checkNumber(limits, 'prediction', undefined, pred))) return refuse(f, origin, model);
       ev.prediction = pred;
     } else if (typeof pred === 'string') {
-      const t = checkValueText(limits, 'prediction', pred);
-      if (typeof t !== 'string') return fail(t);
+      const t = checkValueText(limits, 'prediction', undefined, pred);
+      if (typeof t !== 'string') return refuse(t, origin, model);
       ev.prediction = t;
-    } else return no('bad_field_type', '"prediction" must be a finite number or a string');
+    } else return reject('bad_field_type', '"prediction" must be a finite number or a string', origin, model);
   }
   const label = doc.label;
   if (label !== undefined && label !== null) {
     if (typeof label === 'string') {
-      const t = checkValueText(limits, 'label', label);
-      if (typeof t !== 'string') return fail(t);
+      const t = checkValueText(limits, 'label', undefined, label);
+      if (typeof t !== 'string') return refuse(t, origin, model);
       ev.label = t;
     } else if (typeof label === 'number' || typeof label === 'boolean') ev.label = label;
-    else return no('bad_field_type', '"label" must be a string, number or boolean');
+    else return reject('bad_field_type', '"label" must be a string, number or boolean', origin, model);
   }
 
   const rawLookups = doc.lookups;
   if (rawLookups !== undefined && rawLookups !== null) {
-    if (!isObject(rawLookups)) return no('bad_lookup', '"lookups" must be an object');
+    if (!isObject(rawLookups)) return reject('bad_lookup', '"lookups" must be an object', origin, model);
     const lookups = dict<Lookup>();
     let n = 0;
     for (const table in rawLookups) {
-      if (++n > limits.maxLookups) return no('too_many_lookups', `more than limits.maxLookups ${limits.maxLookups} lookups`);
-      if ((f = checkName(limits, 'maxTableNameLength', 'table name', table))) return fail(f);
+      if (++n > limits.maxLookups)
+        return reject('too_many_lookups', `more than limits.maxLookups ${limits.maxLookups} lookups`, origin, model);
+      if ((f = checkName(limits, 'maxTableNameLength', 'table name', table))) return refuse(f, origin, model);
       const l = rawLookups[table];
       const id = isObject(l) ? l.id : undefined;
       const row = isObject(l) ? l.row : undefined;
       const size = isObject(l) ? l.size : undefined;
-      const q = quoted(table);
       if (
         (typeof id !== 'string' && typeof id !== 'number') ||
         typeof row !== 'number' ||
@@ -184,13 +198,14 @@ export function decodeObject(doc: Obj, origin: EventOrigin, fallbackTs: number, 
         typeof size !== 'number' ||
         !Number.isInteger(size)
       ) {
-        return no('bad_lookup', `lookup ${q} needs id, integer row in [0, size) and integer size > 0`);
+        return reject('bad_lookup', `lookup ${quoted(table)} needs id, integer row in [0, size) and integer size > 0`, origin, model);
       }
       if (!isSafeCount(Math.abs(row)) || !isSafeCount(Math.abs(size)))
-        return no('number_out_of_range', `lookup ${q}: row and size must be below 2^53`);
-      if (row < 0 || size <= 0 || row >= size) return no('bad_lookup', `lookup ${q} needs row in [0, size) and size > 0`);
+        return reject('number_out_of_range', `lookup ${quoted(table)}: row and size must be below 2^53`, origin, model);
+      if (row < 0 || size <= 0 || row >= size)
+        return reject('bad_lookup', `lookup ${quoted(table)} needs row in [0, size) and size > 0`, origin, model);
       const lid = String(id);
-      if ((f = checkName(limits, 'maxInputIdLength', `lookup ${q} id`, lid))) return fail(f);
+      if ((f = checkName(limits, 'maxInputIdLength', 'lookup id', lid))) return refuse(f, origin, model);
       lookups[table] = { id: lid, row, size };
     }
     ev.lookups = lookups;

@@ -7,27 +7,31 @@
 import { own } from '../core/dict';
 
 export class VectorShapes {
-  private readonly seen = new Map<string, number>();
-  constructor(private readonly configured: Record<string, number> = {}) {}
+  /** model → vector name → length (nested maps: no key string built per message). */
+  private readonly seen = new Map<string, Map<string, number>>();
+  private readonly anyConfigured: boolean;
+  constructor(private readonly configured: Record<string, number> = {}) {
+    this.anyConfigured = Object.keys(configured).length > 0;
+  }
+
+  /** The configured length; own keys only, so a vector named `constructor` or `toString` has none. */
+  private want(vector: string): number | undefined {
+    return this.anyConfigured ? own(this.configured, vector) : undefined;
+  }
 
   /** Returns null when the length is acceptable, else a description of the mismatch. */
   check(model: string, vector: string, length: number): string | null {
-    // Own keys only: a vector named `constructor` or `toString` has no configured length.
-    const want = own(this.configured, vector);
+    const want = this.want(vector);
     if (want !== undefined) return length === want ? null : `has length ${length}, configured ${want}`;
-    const first = this.seen.get(key(model, vector));
+    const first = this.seen.get(model)?.get(vector);
     return first === undefined || first === length ? null : `has length ${length}, first seen ${first}`;
   }
 
   /** Fixes the length of an accepted vector (no-op when already fixed or configured). */
   remember(model: string, vector: string, length: number): void {
-    if (own(this.configured, vector) !== undefined) return;
-    const k = key(model, vector);
-    if (!this.seen.has(k)) this.seen.set(k, length);
+    if (this.want(vector) !== undefined) return;
+    let m = this.seen.get(model);
+    if (!m) this.seen.set(model, (m = new Map()));
+    if (!m.has(vector)) m.set(vector, length);
   }
-}
-
-// Names never contain U+0000 (the decoder rejects it), so the separator keeps keys distinct.
-function key(model: string, vector: string): string {
-  return `${model}\u0000${vector}`;
 }
