@@ -106,7 +106,10 @@ export const limitsSchema = z
 
 export const windowSchema = z
   .object({
-    seconds: nonNegInt.default(300).describe('Tumbling event-time window length; 0 = the whole input is one window (replay).'),
+    seconds: nonNegInt
+      .max(4_294_967_295)
+      .default(300)
+      .describe('Tumbling event-time window length; 0 = the whole input is one window (replay). At most 2^32 − 1 (a UInt32 column).'),
     allowedLatenessSeconds: nonNegInt
       .default(60)
       .describe('Events whose window ended more than this before the partition watermark are rejected (`late_event`).'),

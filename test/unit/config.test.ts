@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseConfig, envOverrides, ConfigError, requireKafka } from '../../src/config/load';
+import { limitsSchema, windowSchema } from '../../src/config/schema';
 
 function yamlFile(text: string): string {
   const f = join(mkdtempSync(join(tmpdir(), 'fwcfg-')), 'c.yaml');
@@ -76,5 +77,32 @@ describe('config parse errors never echo secret values', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err!.message).toMatch(msg);
     expect(err!.message).not.toContain('hunter2');
+  });
+});
+
+describe('limits and window keys', () => {
+  test('every key has a description for the generated config reference', () => {
+    for (const [section, schema] of [
+      ['limits', limitsSchema],
+      ['window', windowSchema],
+    ] as const) {
+      for (const [key, s] of Object.entries(schema.shape))
+        expect([`${section}.${key}`, (s as { description?: string }).description]).toEqual([
+          `${section}.${key}`,
+          expect.stringMatching(/\w{3,}/),
+        ]);
+    }
+  });
+
+  test('the contract bounds are validated: a float bound the moments cannot hold, a window the column cannot hold', () => {
+    expect(() => parseConfig({ limits: { maxAbsNumber: 1e200 } })).toThrow(/limits\.maxAbsNumber/);
+    expect(() => parseConfig({ window: { seconds: 2 ** 32 } })).toThrow(/window\.seconds/);
+    expect(() => parseConfig({ window: { watermarkEvents: 0 } })).toThrow(/window\.watermarkEvents/);
+    expect(parseConfig({}).limits).toMatchObject({
+      maxFutureSeconds: 300,
+      maxAbsNumber: 1e100,
+      maxModelLength: 256,
+      maxInputIdLength: 512,
+    });
   });
 });
