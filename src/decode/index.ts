@@ -14,7 +14,7 @@ export class Decoder {
     private readonly format: 'json' | 'binary' | 'auto' = 'auto',
     now: () => number = Date.now,
   ) {
-    this.ctx = { limits, shapes: new VectorShapes(limits.vectorLengths), now };
+    this.ctx = { limits, shapes: new VectorShapes(limits.vectorLengths), now, knownFeatures: new Set() };
   }
 
   decode(

@@ -17,7 +17,12 @@ export interface DecodeContext {
   shapes: VectorShapes;
   /** The consumer's clock (epoch ms): event times further ahead than limits.maxFutureSeconds are refused. */
   now: () => number;
+  /** Feature names that already passed checkName: names repeat in every message, the check need not. */
+  knownFeatures: Set<string>;
 }
+
+/** Bound on `knownFeatures`: beyond it names are checked every time (the check is correct either way). */
+const KNOWN_FEATURES = 4096;
 
 type Obj = Record<string, unknown>;
 
@@ -92,7 +97,10 @@ export function decodeObject(doc: Obj, origin: EventOrigin, fallbackTs: number, 
     for (const name in rawFeatures) {
       if (++n > limits.maxFeatures)
         return reject('too_many_features', `more than limits.maxFeatures ${limits.maxFeatures} features`, origin, model);
-      if ((f = checkName(limits, 'maxFeatureNameLength', 'feature name', name))) return refuse(f, origin, model);
+      if (!ctx.knownFeatures.has(name)) {
+        if ((f = checkName(limits, 'maxFeatureNameLength', 'feature name', name))) return refuse(f, origin, model);
+        if (ctx.knownFeatures.size < KNOWN_FEATURES) ctx.knownFeatures.add(name);
+      }
       const v = rawFeatures[name];
       if (v === null || typeof v === 'boolean') features[name] = v;
       else if (typeof v === 'number') {
