@@ -1,6 +1,6 @@
 /**
  * Every input the decoder refuses gets one of these named reasons. They are the label values of
- * the `featurewatch_rejected_total{reason}` metric, the `reason` column of `fw_rejections`, and
+ * the `featurewatch_rejected_total{reason}` metric, the `reason` column of the `rejections` table, and
  * the `fw-reason` header on dead-lettered messages, so they are part of the public contract.
  */
 export const REJECTION_REASONS = [
