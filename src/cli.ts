@@ -15,6 +15,7 @@ import { openStore } from './store/client';
 import { migrate, schemaVersion } from './store/migrations';
 import { NoStoreError } from './store/read-access';
 import { runValidate } from './cli/validate';
+import { forTerminal } from './core/text';
 
 async function main(argv: string[]): Promise<number> {
   const args: CliArgs = parseCli(argv);
@@ -86,14 +87,14 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
     if (err instanceof UsageError || err instanceof ConfigError) {
-      process.stderr.write(`featurewatch: ${err.message}\n`);
+      process.stderr.write(`featurewatch: ${forTerminal(err.message)}\n`);
       process.exit(EXIT.usage);
     }
     if (err instanceof NoStoreError) {
-      process.stderr.write(`featurewatch: ${err.message}\n`);
+      process.stderr.write(`featurewatch: ${forTerminal(err.message)}\n`);
       process.exit(EXIT.noStore);
     }
-    process.stderr.write(`featurewatch: ${err.stack ?? err.message}\n`);
+    process.stderr.write(`featurewatch: ${forTerminal(err.stack ?? err.message)}\n`);
     process.exit(1);
   },
 );

@@ -8,7 +8,7 @@
  *     model `__overflow__`: quality statistics only (events, features, vectors), no drift,
  *     collision or lookup state;
  *   - per model, the first `maxModelVersions` versions; further versions count as `__overflow__`;
- *   - per model, the first `maxVectors` vector names; further vectors count under the vector
+ *   - per model, the first `maxVectorNames` vector names; further vectors count under the vector
  *     `__overflow__` in quality statistics and get no drift or collision state;
  *   - per model, the first `maxTables` embedding tables; lookups into further tables are counted only;
  *   - in all, `maxFeatureSeries` (model, version, feature) combinations; further features count
@@ -72,7 +72,7 @@ export class CardinalityCaps {
   private readonly counters: Record<OverflowKind, { inc(n?: number): void }>;
 
   constructor(
-    private readonly limits: Pick<LimitsConfig, 'maxModels' | 'maxModelVersions' | 'maxVectors' | 'maxTables' | 'maxFeatureSeries'>,
+    private readonly limits: Pick<LimitsConfig, 'maxModels' | 'maxModelVersions' | 'maxVectorNames' | 'maxTables' | 'maxFeatureSeries'>,
     metrics: Metrics,
   ) {
     const c = metrics.overflow;
@@ -106,7 +106,7 @@ export class CardinalityCaps {
 
   /** Whether the vector name gets state of its own for the admission's model (not counted: see count). */
   vector(a: Admission, name: string): boolean {
-    return admitName(a.caps.vectors, name, this.limits.maxVectors);
+    return admitName(a.caps.vectors, name, this.limits.maxVectorNames);
   }
 
   table(a: Admission, name: string): boolean {

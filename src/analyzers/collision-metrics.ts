@@ -9,6 +9,7 @@ import { Counter, Gauge } from 'prom-client';
 import { CollisionDetector, DetectorCounters, DetectorHealth } from '../collisions';
 import { Metrics } from '../ops/metrics';
 import { CappedCounter, OTHER_LABEL } from '../ops/capped-labels';
+import { labelValue } from '../core/text';
 
 const COUNTERS: [keyof DetectorCounters, string, string][] = [
   ['inputs', 'featurewatch_collision_inputs_total', 'Vectors checked for collisions (excluding redeliveries)'],
@@ -30,7 +31,7 @@ export class CollisionMetrics {
     const r = m.registry;
     const labelsOf = (key: string) => {
       const sep = key.indexOf('\u0000');
-      return { model: key.slice(0, sep), vector: key.slice(sep + 1) };
+      return { model: labelValue(key.slice(0, sep)), vector: labelValue(key.slice(sep + 1)) };
     };
     this.counters = COUNTERS.map(([field, name, help]) => [
       field,
@@ -106,7 +107,7 @@ function registerHealth(m: Metrics, d: CollisionDetector): void {
         this.reset();
         for (const n of d.health().near) {
           const v = pick(n);
-          if (v !== null) this.set({ model: n.model, vector: n.vector }, v);
+          if (v !== null) this.set({ model: labelValue(n.model), vector: labelValue(n.vector) }, v);
         }
       },
     });

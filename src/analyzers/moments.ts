@@ -1,4 +1,12 @@
-/** Count/mean/M2/min/max with Welford updates and Chan's merge: stable and mergeable. */
+/**
+ * Count/mean/M2/min/max with Welford updates and Chan's merge: stable and mergeable.
+ *
+ * Finite by contract: the decoder refuses numbers beyond limits.maxAbsNumber (default 1e100,
+ * at most 1e120), so every difference is below 2·B, every square below 4·B² ≤ 4e240, and M2 —
+ * at most n·(2B)² — stays finite for any count a window can reach (n < 4e67 at B = 1e120). At
+ * ±1.7e308 the plain form would overflow to Infinity (stored as 0); scaling would keep M2 only
+ * in a form the Float64 columns and the merged views cannot hold, so the bound is the rule.
+ */
 export class Moments {
   n = 0;
   mean = 0;

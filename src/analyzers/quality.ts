@@ -10,6 +10,7 @@ import { Analyzer, DrainContext } from './analyzer';
 import { Moments } from './moments';
 import { TableRows, pushRows, chTime, Row } from '../store/rows';
 import { Admission, CardinalityCaps, OVERFLOW } from './cardinality';
+import { dict } from '../core/dict';
 
 const OTHER = '__other__';
 
@@ -155,7 +156,7 @@ export class QualityAnalyzer implements Analyzer {
   /** Keeps the topK most frequent values of this flush; the rest fold into __other__. */
   private topCategories(cats: Map<string, number>): Record<string, number> {
     const sorted = [...cats.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    const out: Record<string, number> = {};
+    const out = dict<number>(); // category values are input: `__proto__` is a category like any other
     let other = 0;
     sorted.forEach(([k, c], i) => {
       if (i < this.topK && k !== OTHER) out[k] = c;

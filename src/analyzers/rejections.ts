@@ -5,6 +5,7 @@
  */
 import { Rejection } from '../core/rejection';
 import { TableRows, pushRows, chTime, Row } from '../store/rows';
+import { safeText } from '../core/text';
 
 const MAX_KEYS = 10_000;
 const OVERFLOW = '__overflow__';
@@ -23,7 +24,7 @@ export class RejectionTally {
       c = this.counts.get(key);
     }
     if (c) c.count++;
-    else this.counts.set(key, { minute, model, reason: r.reason, count: 1, sample: r.detail.slice(0, 300) });
+    else this.counts.set(key, { minute, model, reason: r.reason, count: 1, sample: safeText(r.detail, 300) });
   }
 
   drain(out: TableRows): void {

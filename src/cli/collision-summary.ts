@@ -1,5 +1,6 @@
 /** Collisions as terminal text (replay, demo, `featurewatch collisions`). */
 import { CollisionReportPart } from '../collisions';
+import { forTerminal } from '../core/text';
 
 export function collisionSummary(c: CollisionReportPart, top = 10): string {
   const x = c.collisions;
@@ -19,5 +20,5 @@ export function collisionSummary(c: CollisionReportPart, top = 10): string {
       `  table  ${l.model}/${l.table}: ${l.distinct_ids} ids on ${l.rows_used} rows of ${l.table_size}; ${l.colliding_rows} shared rows vs ${l.expected_colliding_rows.toFixed(1)} expected (z ${l.z_score === null ? '-' : Number(l.z_score).toFixed(1)})`,
     );
   }
-  return out.join('\n');
+  return forTerminal(out.join('\n'));
 }

@@ -3,6 +3,7 @@ import { Config } from '../config/schema';
 import { CliArgs } from './args';
 import { queryRows, Store } from '../store/client';
 import { openStoreForReading } from '../store/read-access';
+import { forTerminal } from '../core/text';
 
 export async function collisionsFromStore(store: Store, opts: { model?: string; limit: number }) {
   const db = store.database;
@@ -70,7 +71,7 @@ export async function runCollisions(cfg: Config, args: CliArgs): Promise<number>
       lines.push(
         `  ${l.window_start}  ${l.model}/${l.table_name}: ${l.distinct_ids} ids, ${l.rows_used} rows of ${l.table_size}, ${l.colliding_rows} shared vs ${l.expected_colliding_rows} expected (z ${l.z_score}); size for the target rate: ${l.suggested_table_size}`,
       );
-    process.stdout.write(lines.join('\n') + '\n');
+    process.stdout.write(forTerminal(lines.join('\n')) + '\n');
   }
   await store.close();
   return 0;

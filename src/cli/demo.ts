@@ -22,6 +22,7 @@ import { LookupEvaluator } from '../evaluation/lookup-evaluator';
 import { openStore, queryRows } from '../store/client';
 import { collisionsFromStore } from './collisions';
 import { formatRate } from './progress';
+import { forTerminal } from '../core/text';
 
 export function demoDatabase(cfg: Config): string {
   return `${cfg.clickhouse.database}_demo`;
@@ -124,7 +125,7 @@ export async function runDemo(config: Config, log: Logger, args: CliArgs): Promi
     '',
     `Next: \`FW_CLICKHOUSE__DATABASE=${db} featurewatch drift\` (or \`collisions\`), or point \`featurewatch run\` at Kafka (README).`,
   ];
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(forTerminal(out.join('\n')) + '\n');
   await app.close();
   return 0;
 }

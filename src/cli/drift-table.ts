@@ -1,5 +1,6 @@
 /** Drift results as a terminal table (replay and `featurewatch drift`). */
 import { FeatureDriftResult, ModelDriftVerdict } from '../drift';
+import { escapeControl } from '../core/text';
 
 const f = (x: number | null | undefined, d = 4) =>
   x === null || x === undefined ? '-' : Math.abs(x) < 1e-4 && x !== 0 ? x.toExponential(2) : x.toFixed(d);
@@ -7,8 +8,8 @@ const f = (x: number | null | undefined, d = 4) =>
 export function driftTable(rows: Partial<FeatureDriftResult>[], models: Partial<ModelDriftVerdict>[] = []): string {
   const cols = ['model', 'feature', 'n_ref', 'n_cur', 'psi', 'ks_d', 'ks_p', 'js', 'p_adj', 'drifted'];
   const cells = rows.map((r) => [
-    r.model ?? '',
-    r.feature ?? '',
+    escapeControl(r.model ?? ''),
+    escapeControl(r.feature ?? ''),
     String(r.n_ref ?? ''),
     String(r.n_cur ?? ''),
     f(r.psi),
@@ -23,7 +24,7 @@ export function driftTable(rows: Partial<FeatureDriftResult>[], models: Partial<
   const out = [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
   for (const m of models) {
     out.push(
-      `model ${m.model}: ${m.features_drifted}/${m.features_tested} features drifted (share ${f(m.share_drifted ?? null, 2)}, ${m.correction} at alpha ${m.alpha}) → ${m.drifted ? 'DRIFTED' : 'ok'}`,
+      `model ${escapeControl(m.model ?? '')}: ${m.features_drifted}/${m.features_tested} features drifted (share ${f(m.share_drifted ?? null, 2)}, ${m.correction} at alpha ${m.alpha}) → ${m.drifted ? 'DRIFTED' : 'ok'}`,
     );
   }
   return out.join('\n');

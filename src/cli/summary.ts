@@ -1,14 +1,16 @@
 /** Human-readable summaries read back from the store (what `demo` and `replay` print). */
 import { Store, queryRows } from '../store/client';
 import { naturalCompare } from './natural-sort';
+import { escapeControl } from '../core/text';
 
 /** Feature rows shown in a summary (a wide model has hundreds; the table is for a glance). */
 const MAX_FEATURE_ROWS = 40;
 
 function table(rows: Record<string, unknown>[], cols: string[]): string {
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const cells = rows.map((r) => cols.map((c) => escapeControl(String(r[c] ?? ''))));
+  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ');
-  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ''))))].join('\n');
+  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
 const fmt = (x: unknown, d = 3) => (typeof x === 'number' ? x.toFixed(d) : String(x));

@@ -70,6 +70,21 @@ export function parseConfig(raw: unknown, opts: ParseOptions = {}): Config {
   return cfg;
 }
 
+/**
+ * A YAML syntax error without the source text: the parser's own message quotes the offending
+ * lines, which may hold a password. Position, the key on that line (keys are not secret) and the
+ * parser's error code are enough to find it.
+ */
+export function yamlErrorText(e: unknown, text: string): string {
+  const err = e as { code?: unknown; linePos?: { line: number; col: number }[] };
+  const pos = err.linePos?.[0];
+  if (typeof err.code !== 'string' || !pos) return `not valid YAML (${e instanceof Error ? e.name : 'parse error'})`;
+  const line = text.split(/\r?\n/)[pos.line - 1] ?? '';
+  const key = /^\s*(?:-\s+)?([A-Za-z_][\w.-]*)\s*:/.exec(line)?.[1];
+  const what = err.code.toLowerCase().replace(/_/g, ' ');
+  return `not valid YAML at line ${pos.line}, column ${pos.col}${key ? ` (key '${key}')` : ''}: ${what}`;
+}
+
 export interface LoadOptions {
   file?: string;
   env?: NodeJS.ProcessEnv;
@@ -87,7 +102,8 @@ function readFile(file: string): Obj {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new ConfigError(`config file ${file}: not valid YAML (${(e as Error).message})`);
+    // Never the offending line itself: it may hold a password.
+    throw new ConfigError(`config file ${file}: ${yamlErrorText(e, text)}`);
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file}: top level must be a mapping`);

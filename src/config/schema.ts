@@ -65,13 +65,46 @@ export const clickhouseSchema = z
 
 export const limitsSchema = z
   .object({
-    maxMessageBytes: positiveInt.default(1_048_576),
-    maxFeatures: positiveInt.default(1000),
-    maxVectorLength: positiveInt.default(4096),
-    maxFeatureNameLength: positiveInt.default(256),
-    maxCategoryLength: positiveInt.default(256),
-    /** Expected vector lengths by vector name; otherwise the first length seen per model/vector is fixed. */
-    vectorLengths: z.record(z.string(), positiveInt).default({}),
+    maxMessageBytes: positiveInt.default(1_048_576).describe('Larger messages are rejected (`oversized_message`).'),
+    maxFeatures: positiveInt.default(1000).describe('More features in one message are rejected (`too_many_features`).'),
+    maxVectorLength: positiveInt.default(4096).describe('Longer vectors are rejected (`vector_too_long`).'),
+    maxVectors: positiveInt.default(64).describe('More named vectors in one message are rejected (`too_many_vectors`).'),
+    maxLookups: positiveInt.default(64).describe('More embedding-table lookups in one message are rejected (`too_many_lookups`).'),
+    maxModelLength: positiveInt.default(256).describe('Longest `model` name, in UTF-16 code units; longer is rejected (`name_too_long`).'),
+    maxModelVersionLength: positiveInt
+      .default(128)
+      .describe('Longest `model_version`, in UTF-16 code units; longer is rejected (`name_too_long`).'),
+    maxInputIdLength: positiveInt
+      .default(512)
+      .describe('Longest `input_id` and lookup `id`, in UTF-16 code units; longer is rejected (`name_too_long`).'),
+    maxVectorNameLength: positiveInt
+      .default(256)
+      .describe('Longest vector name, in UTF-16 code units; longer is rejected (`name_too_long`).'),
+    maxTableNameLength: positiveInt
+      .default(256)
+      .describe('Longest embedding-table name in `lookups`, in UTF-16 code units; longer is rejected (`name_too_long`).'),
+    maxFeatureNameLength: positiveInt
+      .default(256)
+      .describe('Longest feature name, in UTF-16 code units; longer is rejected (`name_too_long`).'),
+    maxCategoryLength: positiveInt
+      .default(256)
+      .describe('Category values, string predictions and labels longer than this are truncated (never inside a surrogate pair).'),
+    maxAbsNumber: z
+      .number()
+      .positive()
+      .max(1e120)
+      .default(1e100)
+      .describe(
+        'Largest magnitude of a numeric feature or prediction; beyond it the message is rejected (`number_out_of_range`). ' +
+          'Keeps the stored sums of squares finite (at most 1e120).',
+      ),
+    maxFutureSeconds: nonNegInt
+      .default(300)
+      .describe('Event times further ahead of the consumer clock than this are rejected (`future_event`).'),
+    vectorLengths: z
+      .record(z.string(), positiveInt)
+      .default({})
+      .describe('Expected length per vector name; otherwise the first valid vector per model and vector name fixes it.'),
     // Cardinality caps: memory and /metrics are bounded by configuration, not by the input. Caps
     // count per event-time window across the process and reset with the window; what is over a cap
     // goes to an `__overflow__` bucket and featurewatch_overflow_total{kind}.
@@ -83,7 +116,7 @@ export const limitsSchema = z
     maxModelVersions: positiveInt
       .default(8)
       .describe('model versions tracked per model and window; further versions count as version `__overflow__`'),
-    maxVectors: positiveInt
+    maxVectorNames: positiveInt
       .default(16)
       .describe(
         'vector names tracked per model and window; further vectors count under vector `__overflow__` (no drift or collision state)',
@@ -104,12 +137,21 @@ export const limitsSchema = z
 
 export const windowSchema = z
   .object({
-    /** Tumbling window length by event time. 0 = the whole input is one window (replay default). */
-    seconds: nonNegInt.default(300),
-    /** Events up to this far behind the newest event time still land in their window. */
-    allowedLatenessSeconds: nonNegInt.default(60),
-    /** Top categorical values kept per feature and window (rest counted as other). */
-    topK: positiveInt.default(20),
+    seconds: nonNegInt
+      .max(4_294_967_295)
+      .default(300)
+      .describe('Tumbling event-time window length; 0 = the whole input is one window (replay). At most 2^32 − 1 (a UInt32 column).'),
+    allowedLatenessSeconds: nonNegInt
+      .default(60)
+      .describe('Events whose window ended more than this before the partition watermark are rejected (`late_event`).'),
+    watermarkEvents: positiveInt
+      .max(100_000)
+      .default(100)
+      .describe(
+        'The partition watermark is the N-th newest event time seen there: N events must agree before it advances, ' +
+          'so fewer outliers cannot make later valid events late.',
+      ),
+    topK: positiveInt.default(20).describe('Top categorical values kept per feature and window (the rest are counted as other).'),
   })
   .strict();
 
@@ -301,6 +343,7 @@ export type Config = z.infer<typeof configSchema>;
 export type KafkaConfig = Config['kafka'];
 export type ClickHouseConfig = Config['clickhouse'];
 export type LimitsConfig = Config['limits'];
+export type WindowConfig = Config['window'];
 export type DriftConfig = Config['drift'];
 export type AlertsConfig = Config['alerts'];
 export type CollisionsConfig = Config['collisions'];

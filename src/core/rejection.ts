@@ -1,6 +1,6 @@
 /**
  * Every input the decoder refuses gets one of these named reasons. They are the label values of
- * the `featurewatch_rejected_total{reason}` metric, the `reason` column of `fw_rejections`, and
+ * the `featurewatch_rejected_total{reason}` metric, the `reason` column of the `rejections` table, and
  * the `fw-reason` header on dead-lettered messages, so they are part of the public contract.
  */
 export const REJECTION_REASONS = [
@@ -19,6 +19,17 @@ export const REJECTION_REASONS = [
   'bad_lookup',
   'bad_binary_length',
   'late_event',
+  // A string in a name or value is not well-formed Unicode (lone surrogate, or header bytes that are not UTF-8).
+  'bad_unicode',
+  // model, model_version, input_id, a vector, table or feature name, or a lookup id is longer than its limit.
+  'name_too_long',
+  // A number outside what its column and the statistics hold (limits.maxAbsNumber, safe integers for lookups).
+  'number_out_of_range',
+  // Event time more than limits.maxFutureSeconds ahead of the consumer's clock.
+  'future_event',
+  'empty_vector',
+  'too_many_vectors',
+  'too_many_lookups',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -2,18 +2,25 @@
 import { FeatureEvent, EventOrigin, MessageHeaders } from '../core/event';
 import { Rejection } from '../core/rejection';
 import { LimitsConfig } from '../config/schema';
-import { decodeJson, DecodeContext } from './json';
+import { decodeJson, DecodeContext, reject } from './json';
 import { decodeBinary, isBinaryMessage } from './binary';
 import { VectorShapes } from './vector-shapes';
 
 export class Decoder {
   readonly ctx: DecodeContext;
+  /** `now`: the consumer's clock (epoch ms) that limits.maxFutureSeconds is measured against. */
   constructor(
     limits: LimitsConfig,
     private readonly format: 'json' | 'binary' | 'auto' = 'auto',
+    now: () => number = Date.now,
   ) {
     // As many (model, vector) shapes as one window can admit (src/analyzers/cardinality.ts).
-    this.ctx = { limits, shapes: new VectorShapes(limits.vectorLengths, limits.maxModels * limits.maxVectors) };
+    this.ctx = {
+      limits,
+      shapes: new VectorShapes(limits.vectorLengths, limits.maxModels * limits.maxVectorNames),
+      now,
+      knownFeatures: new Set(),
+    };
   }
 
   decode(
@@ -22,7 +29,7 @@ export class Decoder {
     origin: EventOrigin,
     fallbackTs: number,
   ): FeatureEvent | Rejection {
-    if (value === null) return { reason: 'not_json', detail: 'empty (tombstone) message', model: '', origin };
+    if (value === null || value === undefined) return reject('not_json', 'empty (tombstone) message', origin);
     const binary = this.format === 'binary' || (this.format === 'auto' && isBinaryMessage(headers));
     if (binary) {
       if (typeof value === 'string') value = Buffer.from(value);

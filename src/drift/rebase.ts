@@ -20,10 +20,11 @@ import {
 } from './reference';
 import { DriftWindow } from './state';
 import { nextUp } from './numeric';
+import { dict } from '../core/dict';
 
 export function profileFromWindow(base: ReferenceProfile, w: DriftWindow, opts: Partial<ReferenceOptions> = {}): ReferenceProfile {
   const o: ReferenceOptions = { ...DEFAULT_REFERENCE_OPTIONS, ...base.options, ...opts };
-  const features: Record<string, FeatureReference> = {};
+  const features = dict<FeatureReference>(); // names are input: no prototype keys
   for (const [name, ref] of Object.entries(base.features)) {
     const s = w.features.get(name);
     if (!s) continue;
@@ -71,7 +72,7 @@ export function profileFromWindow(base: ReferenceProfile, w: DriftWindow, opts: 
  */
 export function profileOnSameBins(base: ReferenceProfile, prev: DriftWindow): ReferenceProfile {
   const bins = base.options?.bins ?? DEFAULT_REFERENCE_OPTIONS.bins;
-  const features: Record<string, FeatureReference> = {};
+  const features = dict<FeatureReference>(); // names are input: no prototype keys
   for (const [name, ref] of Object.entries(base.features)) {
     const s = prev.features.get(name);
     if (!s || s.n === 0) {

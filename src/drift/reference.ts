@@ -21,6 +21,7 @@
  * top-K by count (ties by name) and folds the rest into 'other'. Booleans become 'true' / 'false'.
  */
 import type { FeatureValue } from '../core/event';
+import { dict } from '../core/dict';
 import { DEFAULT_REFERENCE_OPTIONS, type ReferenceOptions } from './options';
 import { fingerprint, mulberry32, nextUp, quantileLinear, upperBound } from './numeric';
 
@@ -290,7 +291,7 @@ export class ReferenceBuilder {
   }
 
   build(): ReferenceProfile {
-    const features: Record<string, FeatureReference> = {};
+    const features = dict<FeatureReference>(); // names are input: no prototype keys
     for (const [name, c] of [...this.features.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       if (c.nCategorical > c.nNumeric) {
         features[name] = buildCategoricalReference(c.cats ?? new Map(), this.options, {
@@ -306,7 +307,7 @@ export class ReferenceBuilder {
         });
       }
     }
-    const vectors: Record<string, VectorReference> = {};
+    const vectors = dict<VectorReference>();
     for (const [name, c] of this.vectors) vectors[name] = buildVectorReference(c.kept, c.dim, this.options, c.seen);
     return { profileVersion: PROFILE_VERSION, options: { ...this.options }, features, vectors };
   }

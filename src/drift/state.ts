@@ -18,6 +18,7 @@
  * as `sparse: [bin, count, bin, count, ...]`. Non-finite min/max are stored as null.
  */
 import type { FeatureValue } from '../core/event';
+import { dict } from '../core/dict';
 import {
   categoryKey,
   compileCategorical,
@@ -428,9 +429,10 @@ export class DriftWindow {
   }
 
   toJSON(): DriftWindowJSON {
-    const features: Record<string, FeatureStateJSON> = {};
+    // Names are input: records without a prototype keep `__proto__` & co. as plain keys.
+    const features = dict<FeatureStateJSON>();
     for (const [name, s] of this.features) features[name] = s.toJSON();
-    const vectors: Record<string, VectorStateJSON> = {};
+    const vectors = dict<VectorStateJSON>();
     for (const [name, s] of this.vectors) vectors[name] = s.toJSON();
     return { features, vectors, unknown: Object.fromEntries(this.unknown) };
   }

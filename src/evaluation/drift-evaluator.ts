@@ -24,6 +24,7 @@ import { WebhookNotifier } from '../alerts/webhook';
 import { driftAlerts } from '../alerts/drift-alerts';
 import { chTime } from '../store/rows';
 import { WindowKey } from '../core/window-key';
+import { labelValue } from '../core/text';
 
 export function evaluateOptions(cfg: Config['drift']): EvaluateWindowOptions {
   const { eps, psiThreshold, alpha, correction, minKsD, minWassersteinNorm, minJs, modelDriftShare } = cfg;
@@ -122,9 +123,10 @@ export class DriftEvaluator {
       await this.store.client.insert({ table: `${db}.drift_vector_results`, values: rows.vectors, format: 'JSONEachRow' });
     await this.store.client.insert({ table: `${db}.drift_verdicts`, values: [rows.verdict], format: 'JSONEachRow' });
     this.metrics.driftEvaluations.inc();
-    this.metrics.driftShare.set({ model: k.model }, report.model.share_drifted ?? 0);
-    this.metrics.driftedFeatures.set({ model: k.model }, report.model.features_drifted);
-    this.metrics.modelDrifted.set({ model: k.model }, report.model.drifted ? 1 : 0);
+    const model = labelValue(k.model);
+    this.metrics.driftShare.set({ model }, report.model.share_drifted ?? 0);
+    this.metrics.driftedFeatures.set({ model }, report.model.features_drifted);
+    this.metrics.modelDrifted.set({ model }, report.model.drifted ? 1 : 0);
   }
 
   /** Evaluates every due window; returns what it evaluated. */

@@ -11,6 +11,7 @@ import { Analyzer } from '../analyzers/analyzer';
 import { Metrics } from '../ops/metrics';
 import { RateLimitedLog } from '../ops/logger';
 import { CappedCounter, OTHER_LABEL } from '../ops/capped-labels';
+import { labelValue } from '../core/text';
 import { WindowClock } from '../window/clock';
 import { PartitionState } from './partition-state';
 import { BatchResult, StoreWriter } from '../store/writer';
@@ -50,7 +51,7 @@ export class Pipeline {
     this.windowSeconds = d.windowSeconds ?? d.cfg.window.seconds;
     this.inKafka = d.metrics.messagesIn.labels('kafka');
     this.inFile = d.metrics.messagesIn.labels('file');
-    this.accepted = new CappedCounter(d.metrics.eventsAccepted, d.cfg.limits.maxMetricSeries, (model) => ({ model }), {
+    this.accepted = new CappedCounter(d.metrics.eventsAccepted, d.cfg.limits.maxMetricSeries, (model) => ({ model: labelValue(model) }), {
       model: OTHER_LABEL,
     });
   }
@@ -63,7 +64,7 @@ export class Pipeline {
         topic,
         partition,
         this.d.analyzers(),
-        new WindowClock(this.windowSeconds, this.d.cfg.window.allowedLatenessSeconds),
+        new WindowClock(this.windowSeconds, this.d.cfg.window.allowedLatenessSeconds, this.d.cfg.window.watermarkEvents),
       );
       this.states.set(key, s);
     }

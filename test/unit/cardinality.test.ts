@@ -75,7 +75,7 @@ describe('cardinality caps', () => {
 
   test('versions, vectors, tables and feature series are capped', async () => {
     const m = new Metrics();
-    const caps = new CardinalityCaps(limits({ maxModelVersions: 2, maxVectors: 1, maxTables: 1, maxFeatureSeries: 3 }), m);
+    const caps = new CardinalityCaps(limits({ maxModelVersions: 2, maxVectorNames: 1, maxTables: 1, maxFeatureSeries: 3 }), m);
     const v = ['1', '2', '3', '4'].map((modelVersion) => caps.admit(ev('m', { modelVersion }), 0));
     expect(v.map((a) => a.version)).toEqual(['1', '2', OVERFLOW, OVERFLOW]);
     expect(v[2]).toBe(v[3]);
@@ -102,7 +102,7 @@ describe('cardinality caps', () => {
 describe('analyzers under the caps', () => {
   test('quality: overflow models, vectors and features are counted under __overflow__, never dropped', async () => {
     const m = new Metrics();
-    const caps = new CardinalityCaps(limits({ maxModels: 2, maxVectors: 1, maxFeatureSeries: 4 }), m);
+    const caps = new CardinalityCaps(limits({ maxModels: 2, maxVectorNames: 1, maxFeatureSeries: 4 }), m);
     const q = new QualityAnalyzer(5, caps);
     const v = new Float32Array([3, 4]);
     for (let i = 0; i < 50; i++) q.observe(ev(`m${i}`, { features: { x: i, [`f${i}`]: 1 }, vectors: { e: v, [`g${i}`]: v } }), 0);
@@ -122,7 +122,7 @@ describe('analyzers under the caps', () => {
 
   test('lookups, collisions and drift keep no state for models over the cap', () => {
     const m = new Metrics();
-    const cfg = configSchema.parse({ limits: { maxModels: 1, maxTables: 1, maxVectors: 1 } });
+    const cfg = configSchema.parse({ limits: { maxModels: 1, maxTables: 1, maxVectorNames: 1 } });
     const caps = new CardinalityCaps(cfg.limits, m);
     const detector = new CollisionDetector(cfg.collisions);
     const l = new LookupAnalyzer(caps);
@@ -180,7 +180,10 @@ describe('capped metric series', () => {
 describe('decoder vector shapes', () => {
   test('first-seen lengths are remembered for at most maxKeys pairs', () => {
     const s = new VectorShapes({}, 100);
-    for (let i = 0; i < 10_000; i++) expect(s.check(`m${i}`, 'e', 8)).toBeNull();
+    for (let i = 0; i < 10_000; i++) {
+      expect(s.check(`m${i}`, 'e', 8)).toBeNull();
+      s.remember(`m${i}`, 'e', 8);
+    }
     expect(s.size).toBe(100);
     expect(s.check('m9999', 'e', 9)).toMatch(/first seen 8/);
   });

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, parseConfig, envOverrides, ConfigError, requireKafka, defaultStorePath } from '../../src/config/load';
 import { redactSecrets, redactUrl } from '../../src/config/secrets';
 import { createLogger } from '../../src/ops/logger';
+import { limitsSchema, windowSchema } from '../../src/config/schema';
 
 function yamlFile(text: string): string {
   const f = join(mkdtempSync(join(tmpdir(), 'fwcfg-')), 'c.yaml');
@@ -217,5 +218,54 @@ describe('secrets', () => {
     const text = lines.join('');
     for (const s of ['kafka-secret', 'ch-secret', 'ch-password', 'tokentoken', 'hook-secret', 'k-secret']) expect(text).not.toContain(s);
     expect(text).toContain('hooks.example.com');
+  });
+});
+
+describe('config parse errors never echo secret values', () => {
+  test.each([
+    ['clickhouse:\n  url: http://x\n  password: hunter2: oops\n', /line 3, column 13 \(key 'password'\): block as implicit key/],
+    ["kafka:\n  sasl: { mechanism: plain, username: u, password: 'hunter2\n", /not valid YAML at line 3/],
+    ['clickhouse:\n  password: "hunter2\n', /not valid YAML/],
+    ['clickhouse:\n    password: hunter2\n  url: x\n', /bad indent/],
+    ['x: *hunter2\n', /not valid YAML/],
+    ['clickhouse: {password: hunter2]\n', /line 1, column 31 \(key 'clickhouse'\)/],
+    ['password: hunter2\npassword: hunter2\n', /duplicate key/],
+  ])('%j', (text, msg) => {
+    let err: Error | null = null;
+    try {
+      loadConfig({ file: yamlFile(text), env: {} });
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.message).toMatch(msg);
+    expect(err!.message).not.toContain('hunter2');
+  });
+});
+
+describe('limits and window keys', () => {
+  test('every key has a description for the generated config reference', () => {
+    for (const [section, schema] of [
+      ['limits', limitsSchema],
+      ['window', windowSchema],
+    ] as const) {
+      for (const [key, s] of Object.entries(schema.shape))
+        expect([`${section}.${key}`, (s as { description?: string }).description]).toEqual([
+          `${section}.${key}`,
+          expect.stringMatching(/\w{3,}/),
+        ]);
+    }
+  });
+
+  test('the contract bounds are validated: a float bound the moments cannot hold, a window the column cannot hold', () => {
+    expect(() => parseConfig({ limits: { maxAbsNumber: 1e200 } })).toThrow(/limits\.maxAbsNumber/);
+    expect(() => parseConfig({ window: { seconds: 2 ** 32 } })).toThrow(/window\.seconds/);
+    expect(() => parseConfig({ window: { watermarkEvents: 0 } })).toThrow(/window\.watermarkEvents/);
+    expect(parseConfig({}).limits).toMatchObject({
+      maxFutureSeconds: 300,
+      maxAbsNumber: 1e100,
+      maxModelLength: 256,
+      maxInputIdLength: 512,
+    });
   });
 });

@@ -2,6 +2,7 @@ import { Decoder, encodeBinary } from '../../src/decode';
 import { isRejection, Rejection, REJECTION_REASONS } from '../../src/core/rejection';
 import { FeatureEvent } from '../../src/core/event';
 import { parseConfig } from '../../src/config/load';
+import { isWellFormed } from '../../src/core/text';
 
 const origin = { topic: 't', partition: 0, offset: 7 };
 const limits = parseConfig({ limits: { maxMessageBytes: 2000, maxFeatures: 3, maxVectorLength: 8, vectorLengths: { fixed: 2 } } }).limits;
@@ -121,5 +122,206 @@ describe('binary decoder (float32 little-endian with headers)', () => {
 
   test('binary format without the model header is missing_model', () => {
     expect(reasonOf(encodeBinary([1]), { 'fw-input-id': 'x' }, new Decoder(limits, 'binary'))).toBe('missing_model');
+  });
+});
+
+describe('decode-time contract: whatever is accepted is storable', () => {
+  const NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
+  const std = parseConfig({}).limits;
+  const fresh = (l = std) => new Decoder(l, 'auto', () => NOW);
+  const json = (o: unknown) => JSON.stringify(o);
+  const accept = (value: string | Buffer, headers?: Record<string, string | Buffer>, d = fresh()): FeatureEvent => {
+    const r = d.decode(value, headers as Record<string, string>, origin, NOW);
+    if (isRejection(r)) throw new Error(`expected an event, got ${r.reason}: ${r.detail}`);
+    return r;
+  };
+  const refuse = (value: string | Buffer, headers?: Record<string, string | Buffer>, d = fresh()): Rejection => {
+    const r = d.decode(value, headers as Record<string, string>, origin, NOW);
+    if (!isRejection(r)) throw new Error(`expected a rejection, got ${JSON.stringify(r)}`);
+    expect(REJECTION_REASONS).toContain(r.reason);
+    return r;
+  };
+  const lone = 'a\ud800b';
+
+  test('prototype keys are ordinary names in features, vectors and lookups', () => {
+    const ev = accept(
+      '{"model":"m","input_id":"i","features":{"__proto__":1,"constructor":"c","toString":null,"hasOwnProperty":true},' +
+        '"vectors":{"constructor":[1,2],"__proto__":[3],"toString":[4,5,6]},' +
+        '"lookups":{"__proto__":{"id":"u","row":1,"size":4},"valueOf":{"id":"v","row":0,"size":2}}}',
+    );
+    expect(Object.keys(ev.features).sort()).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'toString']);
+    expect(ev.features['__proto__']).toBe(1);
+    expect(ev.features.constructor).toBe('c');
+    expect(Object.keys(ev.vectors).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(Array.from(ev.vectors['__proto__'])).toEqual([3]);
+    expect(Object.keys(ev.lookups!).sort()).toEqual(['__proto__', 'valueOf']);
+    expect(ev.lookups!['__proto__']).toEqual({ id: 'u', row: 1, size: 4 });
+    // A configured length for one vector does not make inherited names "configured".
+    const withFixed = fresh(limits);
+    expect(accept(json({ ...ok, vectors: { toString: [1, 2, 3], constructor: [1] } }), undefined, withFixed).vectors.toString).toHaveLength(
+      3,
+    );
+  });
+
+  test('a vector dimension is fixed by the first valid vector, never by an empty one or a rejected message', () => {
+    const d = fresh();
+    expect(refuse(json({ ...ok, vectors: { v: [] } }), undefined, d).reason).toBe('empty_vector');
+    // Valid vector, but the message is rejected for its lookup: its length must not be fixed either.
+    expect(refuse(json({ ...ok, vectors: { v: [1, 2] }, lookups: { t: { id: 'x', row: 5, size: 5 } } }), undefined, d).reason).toBe(
+      'bad_lookup',
+    );
+    expect(accept(json({ ...ok, vectors: { v: [1, 2, 3] } }), undefined, d).vectors.v).toHaveLength(3);
+    expect(refuse(json({ ...ok, vectors: { v: [1, 2] } }), undefined, d).reason).toBe('vector_length_mismatch');
+    expect(refuse(Buffer.alloc(0), { 'fw-model': 'm', 'fw-input-id': 'i', 'fw-vector': 'b' }, d).reason).toBe('empty_vector');
+    expect(accept(encodeBinary([1, 2]), { 'fw-model': 'm', 'fw-input-id': 'i', 'fw-vector': 'b' }, d).vectors.b).toHaveLength(2);
+  });
+
+  test.each([
+    ['model', { model: lone, input_id: 'i' }],
+    ['input_id', { model: 'm', input_id: lone }],
+    ['model_version', { ...ok, model_version: lone }],
+    ['feature name', { ...ok, features: { [lone]: 1 } }],
+    ['category value', { ...ok, features: { f: lone } }],
+    ['vector name', { ...ok, vectors: { [lone]: [1] } }],
+    ['table name', { ...ok, lookups: { [lone]: { id: 'u', row: 0, size: 1 } } }],
+    ['lookup id', { ...ok, lookups: { t: { id: lone, row: 0, size: 1 } } }],
+    ['label', { ...ok, label: lone }],
+    ['prediction', { ...ok, prediction: lone }],
+    ['U+0000 in a name', { ...ok, features: { 'a\u0000b': 1 } }],
+  ])('a lone surrogate (or U+0000 in a name) is bad_unicode: %s', (_what, doc) => {
+    const r = refuse(json(doc));
+    expect(r.reason).toBe('bad_unicode');
+    expect(isWellFormed(r.detail)).toBe(true);
+    // The rejection never carries an unstorable model name.
+    expect(isWellFormed(r.model)).toBe(true);
+  });
+
+  test('a paired surrogate (emoji) is fine; control characters other than U+0000 are data', () => {
+    const ev = accept(json({ model: 'm😀', input_id: 'i\u001b[31m', features: { 'f\u0007': 'x\u0000y' }, label: '😀' }));
+    expect(ev.model).toBe('m😀');
+    expect(ev.features['f\u0007']).toBe('x\u0000y');
+  });
+
+  test('binary headers must be UTF-8 (bytes) or well-formed (strings)', () => {
+    const h = { 'fw-model': 'm', 'fw-input-id': 'i' };
+    expect(refuse(encodeBinary([1]), { ...h, 'fw-model': Buffer.from([0x6d, 0xff]) }).reason).toBe('bad_unicode');
+    expect(refuse(encodeBinary([1]), { ...h, 'fw-vector': Buffer.from([0xed, 0xa0, 0x80]) }).reason).toBe('bad_unicode'); // CESU surrogate
+    expect(refuse(encodeBinary([1]), { ...h, 'fw-label': lone }).reason).toBe('bad_unicode');
+    expect(accept(encodeBinary([1]), { ...h, 'fw-model': Buffer.from('modèle'), 'fw-model-version': Buffer.from('v1') }).model).toBe(
+      'modèle',
+    );
+  });
+
+  test.each([
+    ['model', { model: 'm'.repeat(257), input_id: 'i' }],
+    ['model_version', { ...ok, model_version: 'v'.repeat(129) }],
+    ['input_id', { model: 'm', input_id: 'i'.repeat(513) }],
+    ['feature name', { ...ok, features: { ['f'.repeat(257)]: 1 } }],
+    ['vector name', { ...ok, vectors: { ['v'.repeat(257)]: [1] } }],
+    ['table name', { ...ok, lookups: { ['t'.repeat(257)]: { id: 'u', row: 0, size: 1 } } }],
+    ['lookup id', { ...ok, lookups: { t: { id: 'u'.repeat(513), row: 0, size: 1 } } }],
+  ])('names have bounded lengths: %s', (_what, doc) => {
+    const r = refuse(json(doc));
+    expect(r.reason).toBe('name_too_long');
+    expect(r.detail.length).toBeLessThanOrEqual(300);
+    expect(r.model.length).toBeLessThanOrEqual(256);
+  });
+
+  test('a 100 KB model name is refused with a short detail and no model in the rejection', () => {
+    const r = refuse(json({ model: 'M'.repeat(100_000), input_id: 'i' }));
+    expect(r).toMatchObject({ reason: 'name_too_long', model: '' });
+    expect(r.detail).toMatch(/limits\.maxModelLength 256/);
+    expect(r.detail.length).toBeLessThanOrEqual(300);
+  });
+
+  test('values are truncated to maxCategoryLength without cutting a surrogate pair', () => {
+    const ev = accept(json({ ...ok, features: { c: 'a'.repeat(255) + '😀' + 'z' }, prediction: 'p'.repeat(300), label: 'l'.repeat(300) }));
+    expect(ev.features.c).toBe('a'.repeat(255));
+    expect(isWellFormed(ev.features.c as string)).toBe(true);
+    expect((ev.prediction as string).length).toBe(256);
+    expect((ev.label as string).length).toBe(256);
+  });
+
+  test.each([
+    ['number_out_of_range', { ...ok, features: { x: 1.7e308 } }],
+    ['number_out_of_range', { ...ok, features: { x: -1e101 } }],
+    ['number_out_of_range', { ...ok, prediction: 1.7e308 }],
+    ['number_out_of_range', { ...ok, lookups: { t: { id: 'u', row: 2 ** 53, size: 2 ** 53 + 1 } } }],
+    ['number_out_of_range', { ...ok, lookups: { t: { id: 'u', row: 1, size: 1e300 } } }],
+    ['bad_lookup', { ...ok, lookups: { t: { id: 'u', row: -1, size: 3 } } }],
+    ['bad_lookup', { ...ok, lookups: { t: { id: 'u', row: 1.5, size: 3 } } }],
+    ['bad_lookup', { ...ok, lookups: { t: [1, 2] } }],
+    ['too_many_vectors', { ...ok, vectors: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`v${i}`, [1]])) }],
+    [
+      'too_many_lookups',
+      { ...ok, lookups: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`t${i}`, { id: 'u', row: 0, size: 1 }])) },
+    ],
+  ])('numbers and counts fit their columns: %s', (reason, doc) => {
+    expect(refuse(json(doc)).reason).toBe(reason);
+  });
+
+  test('the largest accepted numbers are accepted', () => {
+    const ev = accept(
+      json({
+        ...ok,
+        features: { x: 1e100, y: -1e100 },
+        prediction: -1e100,
+        lookups: { t: { id: 7, row: 2 ** 53 - 2, size: 2 ** 53 - 1 } },
+      }),
+    );
+    expect(ev.features).toMatchObject({ x: 1e100, y: -1e100 });
+    expect(ev.lookups!.t).toEqual({ id: '7', row: 2 ** 53 - 2, size: 2 ** 53 - 1 });
+  });
+
+  test('"1e400" in JSON text is Infinity: a bad value, not a stored 0', () => {
+    expect(refuse('{"model":"m","input_id":"i","features":{"x":1e400}}').reason).toBe('bad_feature_value');
+    expect(refuse('{"model":"m","input_id":"i","prediction":-1e400}').reason).toBe('bad_field_type');
+  });
+
+  test.each<[string, string | number, string]>([
+    ['bad_timestamp', 1e20, 'beyond the Date range'],
+    ['bad_timestamp', '3000-01-01T00:00:00Z', 'beyond what DateTime64 holds'],
+    ['bad_timestamp', '1969-12-31T23:59:59Z', 'before 1970'],
+    ['bad_timestamp', '+275760-09-13T00:00:00Z', 'the last Date'],
+    ['future_event', '2290-01-01T00:00:00Z', 'far future'],
+    ['future_event', NOW + 301_000, 'just past limits.maxFutureSeconds'],
+  ])('event time rule: %s for %s (%s)', (reason, ts, _why) => {
+    expect(refuse(json({ ...ok, ts })).reason).toBe(reason);
+  });
+
+  test('event times up to maxFutureSeconds ahead, and old ones, are accepted (replay of old files)', () => {
+    expect(accept(json({ ...ok, ts: NOW + 299_000 })).ts).toBe(NOW + 299_000);
+    expect(accept(json({ ...ok, ts: '1971-01-01T00:00:00Z' })).ts).toBe(Date.UTC(1971, 0, 1));
+    expect(accept(json({ ...ok, ts: 0 })).ts).toBe(0);
+  });
+
+  test('the fallback (Kafka) timestamp is held to the same rule', () => {
+    const d = fresh();
+    expect((d.decode(json(ok), undefined, origin, NaN) as Rejection).reason).toBe('bad_timestamp');
+    expect((d.decode(json(ok), undefined, origin, NOW + 3_600_000) as Rejection).reason).toBe('future_event');
+    const h = { 'fw-model': 'm', 'fw-input-id': 'i' };
+    expect(refuse(encodeBinary([1]), { ...h, 'fw-ts': '99999999999999999999' }).reason).toBe('bad_timestamp');
+    expect(refuse(encodeBinary([1]), { ...h, 'fw-ts': String(NOW + 86_400_000) }).reason).toBe('future_event');
+  });
+
+  test('limits.maxFutureSeconds is configurable', () => {
+    const d = fresh(parseConfig({ limits: { maxFutureSeconds: 7200 } }).limits);
+    expect(accept(json({ ...ok, ts: NOW + 3_600_000 }), undefined, d).ts).toBe(NOW + 3_600_000);
+  });
+
+  test('rejection details are bounded and well-formed whatever the input', () => {
+    const weird = '\ud800'.repeat(50_000) + '\u001b[2J';
+    for (const doc of [
+      { model: weird, input_id: 'i' },
+      { ...ok, features: { [weird]: 1 } },
+      { ...ok, vectors: { v: [1, weird] } },
+      { ...ok, ts: weird },
+      { ...ok, features: { ['😀'.repeat(40)]: { x: 1 } } },
+    ]) {
+      const r = refuse(json(doc));
+      expect(r.detail.length).toBeLessThanOrEqual(300);
+      expect(isWellFormed(r.detail)).toBe(true);
+      expect(r.detail).not.toContain('\u001b');
+    }
   });
 });
