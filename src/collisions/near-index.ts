@@ -9,6 +9,7 @@
  *       Queries the window for v's near neighbours (every candidate verified exactly), pushes them to
  *       `out`, then inserts v. Returns the number of matches. Zero vectors are ignored (cosine undefined).
  *   query(v, id, fp, fpOff, out): number            same without inserting.
+ *   signature(v, out: Int32Array): boolean          the L table codes of v (false for a zero vector).
  *   recall(): { sampledQueries, truePairs, foundPairs, recall }   running estimate (see below).
  *   size, bytes, bytesPerVector, candidatesSeen, candidatesVerified
  *   static estimateBytes(opts): number             what the constructor will allocate (memory budgets).
@@ -33,6 +34,9 @@
  * `pool` > 0 draws every table's k bits from one shared pool of `pool` hyperplanes (fewer projections
  * per vector, correlated tables); 0 means independent hyperplanes per table.
  *
+ * Projections: on WASM SIMD (projections.ts) where the runtime has it, else a float64 JS loop; the
+ * sign bits are the same either way (projections near zero are recomputed in float64).
+ *
  * Storage: preallocated ring buffers of `windowSize` slots: normalised vectors (Float32), per slot the L
  * table codes and L chain links interleaved (Int32, so a candidate costs one or two cache lines), event
  * time, fingerprint, id and label references, a visit stamp. Buckets are direct-addressed heads
@@ -54,6 +58,7 @@
  */
 import { mulberry32 } from '../core/prng'; // seeded: every replica builds the same hyperplanes
 import { nearLshShape, type CollisionsConfig } from '../config/schema';
+import { SimdProjector } from './projections';
 
 /** The index's shape and search parameters; dim, windowSize and seed are per (model, vector). */
 export interface NearIndexOptions {
@@ -72,6 +77,8 @@ export interface NearIndexOptions {
   recallSampleEvery: number;
   pool?: number;
   seed?: number;
+  /** Cosine mode: project on WASM SIMD where the runtime has it (default true); false = the JS loop. */
+  simd?: boolean;
 }
 
 /** NearIndex options from the resolved `collisions.near` config, without the per-key dim and window. */
@@ -201,6 +208,8 @@ export class NearIndex {
   private readonly proj: Float64Array;
   private readonly qcodes: Int32Array;
   private readonly qvec: Float32Array;
+  /** Cosine mode with WASM SIMD: computes the projections; qvec is its query buffer. */
+  private readonly simd: SimdProjector | null;
   private inserted = 0;
   private queryStamp = 0;
   private now = 0;
@@ -263,7 +272,13 @@ export class NearIndex {
     this.labels = new Array<string | undefined>(W).fill(undefined);
     this.proj = new Float64Array(pool);
     this.qcodes = new Int32Array(this.tables);
-    this.qvec = new Float32Array(this.dim);
+    this.simd = this.maxL2 > 0 || opts.simd === false ? null : SimdProjector.create(this.planes, pool, this.dim);
+    this.qvec = this.simd ? this.simd.q : new Float32Array(this.dim);
+  }
+
+  /** True when the projections run on WASM SIMD. */
+  get usesSimd(): boolean {
+    return this.simd !== null;
   }
 
   /** L2 mode: analytic recall at distance r for bucket width w (Datar et al. 2004, Gaussian projections). */
@@ -323,8 +338,17 @@ export class NearIndex {
     const q = this.qvec;
     for (let i = 0; i < d; i++) q[i] = v[i] * inv;
     const P = this.planes,
-      proj = this.proj;
-    for (let j = 0, o = 0; j < this.nproj; j++, o += d) proj[j] = dot(P, o, q, d);
+      proj = this.proj,
+      simd = this.simd;
+    if (simd) {
+      simd.project();
+      const w = simd.out;
+      // Near zero the float32 sum may have another sign than the float64 one: recompute those.
+      for (let j = 0; j < this.nproj; j++) {
+        const x = w[j];
+        proj[j] = Math.abs(x) > simd.margin(j) ? x : dot(P, j * d, q, d);
+      }
+    } else for (let j = 0, o = 0; j < this.nproj; j++, o += d) proj[j] = dot(P, o, q, d);
     const k = this.bits;
     for (let t = 0; t < this.tables; t++) {
       let c = 0;
@@ -479,6 +503,14 @@ export class NearIndex {
     this.truePairs += truth;
     this.foundPairs += found;
     return truth;
+  }
+
+  /** The vector's L table codes (its LSH signature) into out; false for a zero vector. */
+  signature(v: Float32Array, out: Int32Array): boolean {
+    if (v.length !== this.dim) throw new Error(`vector length ${v.length} ≠ index dim ${this.dim}`);
+    if (!this.prepare(v)) return false;
+    out.set(this.qcodes);
+    return true;
   }
 
   query(v: Float32Array, id: string, fp: Uint32Array, fpOff: number, out: NearMatch[]): number {
