@@ -3,6 +3,7 @@
 // into projections.wasm and the base64 module projections-wasm.ts that the near index loads (so
 // `tsc` output and `npm ci` need no toolchain). `--check` compares instead of writing (exit 1 on a
 // difference). wabt is looked up in node_modules, else in the directory $FW_WABT names.
+import { Buffer } from 'node:buffer';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

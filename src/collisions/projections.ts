@@ -10,13 +10,25 @@
  */
 import { PROJECTIONS_WASM_BASE64 } from './simd/projections-wasm';
 
-let compiled: WebAssembly.Module | null | undefined;
+// The few WebAssembly types used here (the project's TypeScript lib has no DOM/WebAssembly types).
+type WasmModule = object;
+interface WasmExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  project: (planes: number, q: number, out: number, nproj: number, dim: number) => void;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (mod: WasmModule) => { exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+let compiled: WasmModule | null | undefined;
 
 /** The compiled module, or null where this runtime has no WASM SIMD (the JS path is used then). */
-function wasmModule(): WebAssembly.Module | null {
+function wasmModule(): WasmModule | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(Buffer.from(PROJECTIONS_WASM_BASE64, 'base64'));
+      compiled = wasm ? new wasm.Module(Buffer.from(PROJECTIONS_WASM_BASE64, 'base64')) : null;
     } catch {
       compiled = null;
     }
@@ -32,9 +44,8 @@ export class SimdProjector {
   private readonly margins: Float64Array;
   private readonly run: () => void;
 
-  private constructor(mod: WebAssembly.Module, planes: Float32Array, nproj: number, dim: number) {
-    const inst = new WebAssembly.Instance(mod);
-    const exp = inst.exports as { memory: WebAssembly.Memory; project: (p: number, q: number, o: number, n: number, d: number) => void };
+  private constructor(api: WasmApi, mod: WasmModule, planes: Float32Array, nproj: number, dim: number) {
+    const exp = new api.Instance(mod).exports as WasmExports;
     const planesBytes = planes.byteLength,
       qOff = planesBytes,
       outOff = qOff + ((dim * 4 + 15) & ~15);
@@ -62,7 +73,7 @@ export class SimdProjector {
   /** A projector for these hyperplanes (nproj rows of dim), or null without WASM SIMD. */
   static create(planes: Float32Array, nproj: number, dim: number): SimdProjector | null {
     const mod = wasmModule();
-    return mod ? new SimdProjector(mod, planes, nproj, dim) : null;
+    return mod && wasm ? new SimdProjector(wasm, mod, planes, nproj, dim) : null;
   }
 
   project(): void {
