@@ -65,6 +65,7 @@ export function defaultAnalyzers(
 export interface AppOptions {
   windowSeconds?: number;
   onEvent?: (ev: FeatureEvent, windowStart: number) => void;
+  onUnit?: PipelineDeps['onUnit'];
   deadLetter?: PipelineDeps['deadLetter'];
   analyzers?: () => Analyzer[];
   metrics?: Metrics;
@@ -97,6 +98,7 @@ export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App 
     log,
     analyzers: opts.analyzers ?? defaultAnalyzers(cfg, refs, caps, detector, collisionMetrics),
     onEvent: opts.onEvent,
+    onUnit: opts.onUnit,
     deadLetter: opts.deadLetter,
     windowSeconds: opts.windowSeconds,
   });

@@ -9,10 +9,8 @@ import { Progress } from './progress';
 import { REPORT_VERSION, VERSION } from '../version';
 import { storeSummary } from './summary';
 import { referencesFromFile } from '../references/from-file';
-import { ReplayDriftReport } from './replay-report';
-import { FeatureEvent } from '../core/event';
+import { ReplayReport } from './replay-report';
 import { driftTable } from './drift-table';
-import { CollisionDetector, CollisionTally, DetectorEvent, LookupTracker, collisionReport, lookupTrackerOptions } from '../collisions';
 import { collisionSummary } from './collision-summary';
 
 export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
@@ -20,28 +18,19 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   // Read the reference before opening the store: a bad reference file then creates nothing.
   const refFile = args.reference ? await referencesFromFile(args.reference, cfg) : undefined;
   const windowSeconds = args.window ?? 0;
-  let report: ReplayDriftReport | undefined;
-  const hooks: ((ev: FeatureEvent, ws: number) => void)[] = [];
+  // The report reads what the pipeline computed: its detector and the flush units it writes.
+  const report = new ReplayReport(windowSeconds);
   const app = await buildApp(cfg, log, {
     windowSeconds,
-    onEvent: (ev, ws) => hooks.forEach((h) => h(ev, ws)),
+    onUnit: (u) => report.take(u),
     // A replay ends with a report or an error, never an endless retry.
     maxInsertAttempts: cfg.store.commandMaxAttempts,
   });
   if (refFile) {
     // Version 0 marks a reference that came from the command line rather than the store.
     for (const [model, p] of refFile.profiles) app.refs.set({ model, version: 0, profile: p.profile });
-    report = new ReplayDriftReport(cfg, app.refs, windowSeconds);
-    hooks.push((ev, ws) => report!.observe(ev, ws));
   }
-  // The report's collisions and lookups come from one detector and one lookup tracker over the whole
-  // input (the store gets the same events through the pipeline's analyzers).
-  const detector = cfg.collisions.enabled ? new CollisionDetector(cfg.collisions) : null;
-  const lookups = cfg.collisions.enabled ? new LookupTracker(lookupTrackerOptions(cfg.collisions)) : null;
-  const detected: DetectorEvent[] = [];
-  const tally = new CollisionTally();
-  if (detector) hooks.push((ev) => tally.add(ev.model, detector.observe(ev, detected)));
-  if (lookups) hooks.push((ev) => ev.lookups && lookups.observe(ev.model, ev.lookups));
+  report.attach(app);
   const progress = new Progress('replay', { unit: 'lines' });
   const share = (p: FileProgress) => (p.totalBytes ? p.bytes / p.totalBytes : undefined);
   const group = `replay:${args.input === '-' ? 'stdin' : resolve(args.input)}`;
@@ -55,10 +44,8 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   const rejected: Record<string, number> = {};
   for (const v of (await app.metrics.rejected.get()).values) rejected[String(v.labels.reason)] = v.value;
   const events = (await app.metrics.eventsAccepted.get()).values.reduce((s, v) => s + v.value, 0);
-  const drift = report?.build() ?? { drift: [], drift_vectors: [], drift_models: [] };
-  const coll = detector
-    ? collisionReport(detector, detected, tally, lookups?.stats() ?? [])
-    : { collisions: { exact: [], near: [], poisoning: [], unstable: [], degenerate: [] }, lookups: [] };
+  const drift = refFile ? report.driftReport() : { drift: [], drift_vectors: [], drift_models: [] };
+  const coll = await report.collisionReport();
   const out = {
     report_version: REPORT_VERSION,
     featurewatch_version: VERSION,
@@ -75,8 +62,8 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   else {
     const total = Object.values(rejected).reduce((a, b) => a + b, 0);
     process.stdout.write(`replayed ${lines} lines: ${events} events, ${total} rejected\n\n${await storeSummary(app.store)}\n`);
-    if (report) process.stdout.write(`\nDrift against ${args.reference}:\n${driftTable(drift.drift, drift.drift_models)}\n`);
-    if (detector) process.stdout.write(`\n${collisionSummary(coll)}\n`);
+    if (refFile) process.stdout.write(`\nDrift against ${args.reference}:\n${driftTable(drift.drift, drift.drift_models)}\n`);
+    if (app.detector) process.stdout.write(`\n${collisionSummary(coll)}\n`);
   }
   await app.close();
   return 0;

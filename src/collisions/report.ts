@@ -2,10 +2,10 @@
  * The collision part of the `featurewatch replay --json` report (DESIGN.md "Output").
  *
  * API
- *   collisionReport(d: CollisionDetector, events: DetectorEvent[], tally: CollisionTally, lookups, opts?): CollisionReportPart
- *     `events` are the events observe() returned over the replay (for unstable / poisoning / degenerate
- *     extras), `tally` the summed counts of those observations; clusters and near pairs come from the
- *     detector's own bounded state, lookups from a LookupTracker fed with the same events.
+ *   collisionReport(d: CollisionDetector, extras: ReportExtras, lookups, opts?): CollisionReportPart
+ *     clusters and near pairs come from the detector's own bounded state; `extras` (poisoning and
+ *     unstable events, degenerate counts) and `lookups` from what the pipeline stored (replay) or
+ *     from reportExtras(events, tally) over events observe() returned.
  *   Shape: { collisions: { exact[], near[], poisoning[], unstable[], degenerate[] }, lookups[] }
  *     exact[]  model, vector, distinct_inputs, input_ids (sample, ≤ clusterSampleSize), fingerprint,
  *              distinct_exact, first_seen_ms, last_seen_ms, labels, degenerate
@@ -55,10 +55,12 @@ export interface CollisionReportPart {
   lookups: LookupStatsRow[];
 }
 
+/** The report's event lists: poisoning and unstable events, degenerate counts per (model, vector). */
+export type ReportExtras = Pick<CollisionReportPart['collisions'], 'poisoning' | 'unstable' | 'degenerate'>;
+
 export function collisionReport(
   d: CollisionDetector,
-  events: DetectorEvent[],
-  tally: CollisionTally,
+  extras: ReportExtras,
   lookups: LookupStatsRow[],
   opts: { maxClusters?: number } = {},
 ): CollisionReportPart {
@@ -86,6 +88,11 @@ export function collisionReport(
       label_b: p.label_b,
     }))
     .sort((a, b) => b.similarity - a.similarity || a.input_a.localeCompare(b.input_a) || a.input_b.localeCompare(b.input_b));
+  return { collisions: { exact, near, ...extras }, lookups };
+}
+
+/** ReportExtras from detector events and their tally (in memory; `replay` reads them from the store). */
+export function reportExtras(events: DetectorEvent[], tally: CollisionTally): ReportExtras {
   const poisoning: CollisionReportPart['collisions']['poisoning'] = [];
   const unstable: CollisionReportPart['collisions']['unstable'] = [];
   const kinds = new Map<string, Set<string>>();
@@ -125,5 +132,5 @@ export function collisionReport(
       count: w.degenerate,
       kinds: [...(kinds.get(w.model + '\u0000' + w.vector) ?? [])].sort(),
     }));
-  return { collisions: { exact, near, poisoning, unstable, degenerate }, lookups };
+  return { poisoning, unstable, degenerate };
 }

@@ -80,53 +80,7 @@ export class LookupEvaluator {
           ON p.ws = s.ws AND p.model = s.model AND p.t = s.t
         WHERE toUnixTimestamp64Milli(p.ws) + p.wsec * 1000 + {grace:Int64} <= {now:Int64}
           AND (s.ev IS NULL OR s.ev = toDateTime64(0, 3, 'UTC') OR p.last > s.ev))`;
-    const counts = await queryRows<Record<string, string | number>>(
-      this.store,
-      `SELECT toString(ws) AS window_start, any(wsec) AS window_seconds, model, t AS table_name, max(m) AS table_size,
-              count() AS rows_used, countIf(ids >= 2) AS colliding_rows, sumIf(ids, ids >= 2) AS ids_sharing_row,
-              arraySlice(arrayReverseSort(x -> x.2, groupArrayIf((row, ids, sample), ids >= 2)), 1, 10) AS top
-       FROM (SELECT window_start AS ws, any(window_seconds) AS wsec, model, table_name AS t, row, max(table_size) AS m,
-                    uniqExact(id) AS ids, groupUniqArray(3)(id) AS sample
-             FROM ${db}.lookup_pairs WHERE ${due} GROUP BY ws, model, t, row)
-       GROUP BY ws, model, t ORDER BY ws, model, t`,
-      params,
-    );
-    const distinct = await queryRows<{ window_start: string; model: string; table_name: string; n: string; inconsistent: string }>(
-      this.store,
-      `SELECT toString(window_start) AS window_start, model, table_name, uniqExact(id) AS n,
-              uniqExactIf(id, rows > 1) AS inconsistent
-       FROM (SELECT window_start, model, table_name, id, uniqExact(row) AS rows FROM ${db}.lookup_pairs WHERE ${due} GROUP BY window_start, model, table_name, id)
-       GROUP BY window_start, model, table_name`,
-      params,
-    );
-    const byKey = new Map(distinct.map((d) => [`${d.window_start}|${d.model}|${d.table_name}`, d]));
-    const out: LookupWindowStats[] = [];
-    for (const c of counts) {
-      const d = byKey.get(`${c.window_start}|${c.model}|${c.table_name}`);
-      const top = (c.top as unknown as [number, number, string[]][]).map(([row, ids, sample]) => ({
-        row: Number(row),
-        distinct_ids: Number(ids),
-        sample_ids: sample,
-      }));
-      out.push(
-        withExpectations(
-          {
-            window_start: String(c.window_start),
-            window_seconds: Number(c.window_seconds),
-            model: String(c.model),
-            table_name: String(c.table_name),
-            table_size: Number(c.table_size),
-            distinct_ids: Number(d?.n ?? 0),
-            rows_used: Number(c.rows_used),
-            colliding_rows: Number(c.colliding_rows),
-            ids_sharing_row: Number(c.ids_sharing_row),
-            top_rows: top,
-            inconsistent_ids: Number(d?.inconsistent ?? 0),
-          },
-          this.cfg.collisions.targetCollidingRowRate,
-        ),
-      );
-    }
+    const out = await lookupStats(this.store, this.cfg.collisions.targetCollidingRowRate, due, params);
     if (out.length) {
       const at = chTime(Date.now());
       await this.store.client.insert({
@@ -137,4 +91,68 @@ export class LookupEvaluator {
     }
     return out;
   }
+}
+
+/**
+ * Statistics per (window, model, table) from the `lookup_pairs` rows that `where` selects. With
+ * `byWindow` false all windows merge into one per (model, table), reported at the epoch (a
+ * whole-input replay, whose flushes each stamp their own first event time).
+ */
+export async function lookupStats(
+  store: Store,
+  targetRate: number,
+  where: string,
+  params: Record<string, unknown>,
+  byWindow = true,
+): Promise<LookupWindowStats[]> {
+  const db = store.database;
+  const ws = byWindow ? 'window_start' : "toDateTime64(0, 3, 'UTC')";
+  const counts = await queryRows<Record<string, string | number>>(
+    store,
+    `SELECT toString(ws) AS window_start, any(wsec) AS window_seconds, model, t AS table_name, max(m) AS table_size,
+              count() AS rows_used, countIf(ids >= 2) AS colliding_rows, sumIf(ids, ids >= 2) AS ids_sharing_row,
+              arraySlice(arraySort(x -> (-toInt64(x.2), x.1), groupArrayIf((row, ids, sample), ids >= 2)), 1, 10) AS top
+       FROM (SELECT ${ws} AS ws, any(window_seconds) AS wsec, model, table_name AS t, row, max(table_size) AS m,
+                    uniqExact(id) AS ids, groupUniqArray(3)(id) AS sample
+             FROM ${db}.lookup_pairs WHERE ${where} GROUP BY ws, model, t, row)
+       GROUP BY ws, model, t ORDER BY ws, model, t`,
+    params,
+  );
+  const distinct = await queryRows<{ window_start: string; model: string; table_name: string; n: string; inconsistent: string }>(
+    store,
+    `SELECT toString(ws) AS window_start, model, table_name, uniqExact(id) AS n,
+              uniqExactIf(id, rows > 1) AS inconsistent
+       FROM (SELECT ${ws} AS ws, model, table_name, id, uniqExact(row) AS rows FROM ${db}.lookup_pairs WHERE ${where} GROUP BY ws, model, table_name, id)
+       GROUP BY ws, model, table_name`,
+    params,
+  );
+  const byKey = new Map(distinct.map((d) => [`${d.window_start}|${d.model}|${d.table_name}`, d]));
+  const out: LookupWindowStats[] = [];
+  for (const c of counts) {
+    const d = byKey.get(`${c.window_start}|${c.model}|${c.table_name}`);
+    const top = (c.top as unknown as [number, number, string[]][]).map(([row, ids, sample]) => ({
+      row: Number(row),
+      distinct_ids: Number(ids),
+      sample_ids: sample,
+    }));
+    out.push(
+      withExpectations(
+        {
+          window_start: String(c.window_start),
+          window_seconds: Number(c.window_seconds),
+          model: String(c.model),
+          table_name: String(c.table_name),
+          table_size: Number(c.table_size),
+          distinct_ids: Number(d?.n ?? 0),
+          rows_used: Number(c.rows_used),
+          colliding_rows: Number(c.colliding_rows),
+          ids_sharing_row: Number(c.ids_sharing_row),
+          top_rows: top,
+          inconsistent_ids: Number(d?.inconsistent ?? 0),
+        },
+        targetRate,
+      ),
+    );
+  }
+  return out;
 }

@@ -27,8 +27,10 @@ export interface PipelineDeps {
   metrics: Metrics;
   log: Logger;
   analyzers: () => Analyzer[];
-  /** Called for every accepted event after the analyzers (used by replay to build its report). */
+  /** Called for every accepted event after the analyzers. */
   onEvent?: (ev: FeatureEvent, windowStart: number) => void;
+  /** Called with every flush unit taken, before it is written (replay reads its report from them). */
+  onUnit?: (unit: FlushUnit) => void;
   deadLetter?: DeadLetter;
   /** Window length override (replay treats the whole file as one window unless told otherwise). */
   windowSeconds?: number;
@@ -171,7 +173,9 @@ export class Pipeline {
       'rejected_messages',
       (await Promise.all(sends)).filter((x): x is Row => x !== null),
     );
-    return { ...range, id: unitId(group, range), messages, rows };
+    const unit = { ...range, id: unitId(group, range), messages, rows };
+    this.d.onUnit?.(unit);
+    return unit;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { FeatureEvent } from '../../../src/core/event';
 import { CollisionDetector, type DetectorEvent } from '../../../src/collisions/detector';
-import { collisionReport } from '../../../src/collisions/report';
+import { collisionReport, reportExtras } from '../../../src/collisions/report';
 import { CollisionTally } from '../../../src/collisions/tally';
 import { LookupTracker, lookupTrackerOptions } from '../../../src/collisions/lookups';
 import { collisionEventRow } from '../../../src/analyzers/collisions';
@@ -24,7 +24,7 @@ describe('collision report (replay --json fields)', () => {
     feed('c', base);
     feed('d', nearVector(r, base, 0.998));
     for (let i = 0; i < 20; i++) feed(`x${i}`, randomVector(r, 64));
-    const rep = collisionReport(d, events, tally, lookups.stats());
+    const rep = collisionReport(d, reportExtras(events, tally), lookups.stats());
     expect(rep.collisions.exact).toHaveLength(1);
     expect(rep.collisions.exact[0]).toMatchObject({ model: 'm', vector: 'emb', distinct_inputs: 2, input_ids: ['a', 'b'] });
     expect(rep.collisions.near).toHaveLength(1);
