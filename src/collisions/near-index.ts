@@ -193,6 +193,8 @@ export class NearIndex {
   private readonly planes: Float32Array;
   /** bitIdx[t*bits + j] = which projection feeds bit j of table t. */
   private readonly bitIdx: Int32Array;
+  /** bitIdx[i] = i (independent hyperplanes per table, the default). */
+  private readonly identityBits: boolean;
   private readonly bucketBits: number;
   private readonly heads: Int32Array;
   private readonly vecs: Float32Array;
@@ -253,6 +255,7 @@ export class NearIndex {
     } else {
       for (let i = 0; i < this.bitIdx.length; i++) this.bitIdx[i] = i;
     }
+    this.identityBits = !(opts.pool && opts.pool > 0);
     this.bucketBits = Math.min(this.bits, Math.max(4, Math.ceil(Math.log2(this.windowSize)) + 1));
     const W = this.windowSize;
     this.heads = new Int32Array(this.tables << this.bucketBits).fill(-1);
@@ -272,8 +275,9 @@ export class NearIndex {
     this.labels = new Array<string | undefined>(W).fill(undefined);
     this.proj = new Float64Array(pool);
     this.qcodes = new Int32Array(this.tables);
-    this.simd = this.maxL2 > 0 || opts.simd === false ? null : SimdProjector.create(this.planes, pool, this.dim);
-    this.qvec = this.simd ? this.simd.q : new Float32Array(this.dim);
+    this.simd = this.maxL2 > 0 || opts.simd === false ? null : SimdProjector.create(this.planes, pool, this.dim, this.tables, this.bits);
+    // With independent hyperplanes the kernel normalises the vector itself, into its own memory.
+    this.qvec = this.simd && this.identityBits ? this.simd.q : new Float32Array(this.dim);
   }
 
   /** True when the projections run on WASM SIMD. */
@@ -329,7 +333,16 @@ export class NearIndex {
 
   /** Normalises v into qvec and computes the per-table codes; false for a zero vector. */
   private prepare(v: Float32Array): boolean {
-    const d = this.dim;
+    const d = this.dim,
+      simd = this.simd;
+    if (simd && this.identityBits) {
+      simd.v.set(v);
+      const uncertain = simd.signature(); // normalises into qvec (simd.q) and writes the codes
+      if (uncertain < 0) return false;
+      if (uncertain === 0) this.qcodes.set(simd.codes);
+      else this.codesFrom(simd.out, simd.margins);
+      return true;
+    }
     let nn = 0;
     for (let i = 0; i < d; i++) nn += v[i] * v[i];
     if (this.maxL2 > 0) return this.prepareL2(v, nn);
@@ -338,16 +351,14 @@ export class NearIndex {
     const q = this.qvec;
     for (let i = 0; i < d; i++) q[i] = v[i] * inv;
     const P = this.planes,
-      proj = this.proj,
-      simd = this.simd;
+      proj = this.proj;
     if (simd) {
+      simd.q.set(q);
       simd.project();
-      const w = simd.out;
+      const w = simd.out,
+        m = simd.margins;
       // Near zero the float32 sum may have another sign than the float64 one: recompute those.
-      for (let j = 0; j < this.nproj; j++) {
-        const x = w[j];
-        proj[j] = Math.abs(x) > simd.margin(j) ? x : dot(P, j * d, q, d);
-      }
+      for (let j = 0; j < this.nproj; j++) proj[j] = w[j] > m[j] || w[j] < -m[j] ? w[j] : dot(P, j * d, q, d);
     } else for (let j = 0, o = 0; j < this.nproj; j++, o += d) proj[j] = dot(P, o, q, d);
     const k = this.bits;
     for (let t = 0; t < this.tables; t++) {
@@ -356,6 +367,23 @@ export class NearIndex {
       this.qcodes[t] = c;
     }
     return true;
+  }
+
+  /** Codes from float32 projections, recomputing in float64 those within their margin of zero. */
+  private codesFrom(w: Float32Array, m: Float64Array): void {
+    const d = this.dim,
+      k = this.bits,
+      P = this.planes,
+      q = this.qvec;
+    for (let t = 0, j = 0; t < this.tables; t++) {
+      let c = 0;
+      for (let b = 0; b < k; b++, j++) {
+        let x = w[j];
+        if (x <= m[j] && x >= -m[j]) x = dot(P, j * d, q, d);
+        if (x >= 0) c |= 1 << b;
+      }
+      this.qcodes[t] = c;
+    }
   }
 
   /** p-stable codes: per table, k quantised projections floor((a·v + b)/w) mixed into one int32. */

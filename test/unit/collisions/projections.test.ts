@@ -78,7 +78,7 @@ describe('SIMD projections', () => {
       p!.project();
       for (let j = 0; j < nproj; j++) {
         const exact = dot64(planes, j * dim, q);
-        if (!(Math.abs(p!.out[j] - exact) <= p!.margin(j))) outside++;
+        if (!(Math.abs(p!.out[j] - exact) <= p!.margins[j])) outside++;
         checked++;
       }
     }
@@ -86,13 +86,18 @@ describe('SIMD projections', () => {
     expect(outside).toBe(0);
   });
 
-  test.each([64, 128, 100])('NearIndex sign bits equal the JS reference on 20,000 vectors, dim %i', (dim) => {
-    const opts = { ...nearOptions(), dim, windowSize: 1024, seed: 5 };
+  test.each([
+    [64, 0],
+    [128, 0],
+    [100, 0],
+    [64, 64],
+  ])('NearIndex sign bits equal the JS reference on 20,000 vectors, dim %i, hyperplane pool %i', (dim, pool) => {
+    const opts = { ...nearOptions(), dim, windowSize: 1024, seed: 5, pool };
     const simd = new NearIndex(opts);
     const js = new NearIndex({ ...opts, simd: false });
     expect(simd.usesSimd).toBe(true);
     expect(js.usesSimd).toBe(false);
-    const r = rng(dim);
+    const r = rng(dim + pool);
     const a = new Int32Array(opts.tables),
       b = new Int32Array(opts.tables);
     let differing = 0,
