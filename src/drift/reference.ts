@@ -99,10 +99,17 @@ export function buildNumericReference(
   extra: { observed?: number; missing?: number; mismatched?: number } = {},
 ): NumericReference {
   const o = { ...DEFAULT_REFERENCE_OPTIONS, ...opts };
-  const all = Float64Array.from(values);
-  const s = all.filter(Number.isFinite).sort();
-  const n = s.length;
-  const missing = (extra.missing ?? 0) + (all.length - n);
+  // Finite values, sorted (a plain loop: a filter callback per value cost more than the sort).
+  const total = values.length;
+  let n = 0;
+  for (let i = 0; i < total; i++) if (Number.isFinite(+values[i])) n++;
+  const s = new Float64Array(n);
+  for (let i = 0, k = 0; i < total; i++) {
+    const x = +values[i]; // as Float64Array.from converts
+    if (Number.isFinite(x)) s[k++] = x;
+  }
+  s.sort();
+  const missing = (extra.missing ?? 0) + (total - n);
   const base = { kind: 'numeric' as const, n, observed: extra.observed ?? n, missing, mismatched: extra.mismatched ?? 0 };
   if (n === 0) {
     return {
@@ -148,11 +155,16 @@ export function buildNumericReference(
   const uniq = fineEdges.filter((v, i) => i === 0 || v !== fineEdges[i - 1]);
   const fineCounts = new Array<number>(uniq.length + 1).fill(0);
   const fineSums = new Array<number>(uniq.length + 1).fill(0);
+  // The sample is sorted, so its bins come from one merge pass over the edges: b = the number of
+  // edges ≤ s[i], what a binary search (upperBound) gives per value.
   const binOf = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const b = (binOf[i] = upperBound(uniq, s[i]));
+  const edges = uniq.length;
+  for (let i = 0, b = 0; i < n; i++) {
+    const x = s[i];
+    while (b < edges && uniq[b] <= x) b++;
+    binOf[i] = b;
     fineCounts[b]++;
-    fineSums[b] += s[i];
+    fineSums[b] += x;
   }
   const fineMeans = fineSums.map((t, b) => (fineCounts[b] > 0 ? t / fineCounts[b] : 0));
   let collapse = 0;
