@@ -14,10 +14,10 @@
  *   nearPairs(): NearPairRow[]                    retained near pairs (bounded, newest kept).
  *   health(): DetectorHealth                      exact/input table stats, near recall, memory — for metrics.
  *
- * Memory: exact table `exactCapacity` fingerprints (2^20 by default: 32 MiB), input table
- * `inputCapacity` ids (2^18: 11.5 MiB + the id strings), ≤ maxClusters clusters (each ≤
- * clusterExactMembers member ids), near windows per key within `near.maxMemoryMb` for all keys
- * (≈ 643 B per 128-dim vector), ≤ 10,000 retained near pairs, and state for at most `maxVectorKeys`
+ * Memory: one budget, `memoryMb` (budget.ts): exact table `exactCapacity` fingerprints (≈ 32 B
+ * each), input table `inputCapacity` ids (≈ 112 B with the id string), ≤ maxClusters clusters
+ * (each ≤ clusterExactMembers member ids), near windows per key within `near.maxMemoryMb` for all
+ * keys (≈ 643 B per 128-dim vector), ≤ 10,000 retained near pairs, and state for at most `maxVectorKeys`
  * (model, vector) pairs: the least recently seen pair beyond it is forgotten and its near index freed.
  *
  * Per vector (key = model, vector name):
@@ -48,6 +48,7 @@ import { fingerprint, fingerprintHex, hashString64, isDegenerate, keySeed } from
 import { ExactIndex, EXACT_NEW, EXACT_SAME_FIRST, type ExactIndexStats } from './exact-index';
 import { InputTable, INPUT_CHANGED, INPUT_SAME } from './input-table';
 import { ClusterStore, type ClusterRow } from './clusters';
+import { collisionCapacities } from './budget';
 import { NearIndex, nearIndexOptions, type NearIndexOptions, type NearMatch, type RecallEstimate } from './near-index';
 
 /** Near pairs retained for nearPairs() / the replay report (newest kept). */
@@ -194,17 +195,16 @@ export class CollisionDetector {
   private readonly sightings: boolean;
 
   constructor(cfg: CollisionsConfig) {
-    this.exact = new ExactIndex({ capacity: cfg.exactCapacity, ttlSec: cfg.exactTtlSeconds });
-    this.inputs = new InputTable({ capacity: cfg.inputCapacity, ttlSec: cfg.inputTtlSeconds });
+    const cap = collisionCapacities(cfg);
+    this.exact = new ExactIndex({ capacity: cap.exactCapacity, ttlSec: cfg.exactTtlSeconds });
+    this.inputs = new InputTable({ capacity: cap.inputCapacity, ttlSec: cfg.inputTtlSeconds });
     this.clusterStore = new ClusterStore({
-      maxClusters: cfg.maxClusters,
+      maxClusters: cap.maxClusters,
       exactMembers: cfg.clusterExactMembers,
       sampleSize: cfg.clusterSampleSize,
     });
     const n = cfg.near;
-    this.near = n.enabled
-      ? { ...nearIndexOptions(n), windowSize: n.windowSize, maxKeys: n.maxKeys, maxBytes: n.maxMemoryMb * 2 ** 20 }
-      : null;
+    this.near = n.enabled ? { ...nearIndexOptions(n), windowSize: n.windowSize, maxKeys: n.maxKeys, maxBytes: cap.nearMaxBytes } : null;
     this.maxKeys = cfg.maxVectorKeys;
     this.sightings = cfg.crossReplica;
   }

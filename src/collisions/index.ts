@@ -8,4 +8,5 @@ export * from './near-index';
 export * from './lookups';
 export * from './detector';
 export * from './tally';
+export * from './budget';
 export * from './report';

@@ -229,14 +229,25 @@ export const driftSchema = z
 export const collisionsSchema = z
   .object({
     enabled: z.boolean().default(true),
-    /** Fingerprints tracked for exact collisions (memory ≈ 32 B each). */
-    exactCapacity: positiveInt.default(1 << 20),
+    memoryMb: positiveInt
+      .default(48)
+      .describe(
+        'memory budget of the collision engine, MiB; unless set, its capacities are derived from it: exact index 35%, input table 15%, clusters 20%, near-collision windows 30%',
+      ),
+    exactCapacity: positiveInt
+      .optional()
+      .describe('fingerprints tracked for exact collisions (≈ 32 B each); default: 35% of `collisions.memoryMb`'),
     /** Forget fingerprints not seen for this long (0 = only capacity eviction). */
     exactTtlSeconds: nonNegInt.default(86_400),
-    /** Input ids tracked for redeliveries and unstable features. */
-    inputCapacity: positiveInt.default(1 << 18),
+    inputCapacity: positiveInt
+      .optional()
+      .describe(
+        'input ids tracked to tell redeliveries and unstable features from collisions (≈ 112 B each with the id); default: 15% of `collisions.memoryMb`',
+      ),
     inputTtlSeconds: nonNegInt.default(86_400),
-    maxClusters: positiveInt.default(100_000),
+    maxClusters: positiveInt
+      .optional()
+      .describe('collision clusters kept in memory (≈ 1.5 KB each; evicted ones stay in the store); default: 20% of `collisions.memoryMb`'),
     /** Distinct inputs counted exactly per cluster; beyond it, estimated (HyperLogLog). */
     clusterExactMembers: positiveInt.default(64),
     clusterSampleSize: positiveInt.default(8),
@@ -253,8 +264,9 @@ export const collisionsSchema = z
         /** LSH tables and bits per table; defaults: 10 × 18 (cosine), 12 × 4 (L2): recall ≥ 0.999 at the threshold. */
         tables: positiveInt.max(64).optional(),
         bitsPerTable: positiveInt.max(32).optional(),
-        /** Memory budget of all near indexes together, MiB (windows shrink to fit). */
-        maxMemoryMb: positiveInt.default(512),
+        maxMemoryMb: positiveInt
+          .optional()
+          .describe('memory of all near-collision windows together, MiB (windows shrink to fit); default: 30% of `collisions.memoryMb`'),
         /** One query in this many is also answered by brute force to estimate recall. */
         // A sampled query costs a brute-force pass over the window (~4 ms at 65,536 × 64 dims).
         recallSampleEvery: positiveInt.default(10_000),
@@ -266,7 +278,6 @@ export const collisionsSchema = z
         threshold: 0.995,
         windowSize: 65_536,
         maxAgeSeconds: 0,
-        maxMemoryMb: 512,
         recallSampleEvery: 10_000,
         maxKeys: 16,
       }),
@@ -285,6 +296,9 @@ export const collisionsSchema = z
     targetCollidingRowRate: z.number().gt(0).lt(1).default(0.01),
   })
   .strict();
+
+/** Shares of `collisions.memoryMb` for the capacities that are not set explicitly. */
+export const COLLISION_MEMORY_SHARES = { exact: 0.35, input: 0.15, clusters: 0.2, near: 0.3 } as const;
 
 /** LSH shape when collisions.near.tables / bitsPerTable are not set: recall ≥ 0.999 at the threshold. */
 export function nearLshShape(near: { maxL2?: number; tables?: number; bitsPerTable?: number }): { tables: number; bitsPerTable: number } {

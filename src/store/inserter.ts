@@ -5,6 +5,7 @@
  * caller as rejections while the rest is stored. So no single value can pause consumption longer
  * than the store's own outage, and nothing is dropped without a name and a count.
  */
+import { Readable } from 'node:stream';
 import { Logger } from 'pino';
 import { Store, queryRows } from './client';
 import { Row } from './rows';
@@ -90,7 +91,9 @@ export class Inserter {
     const end = this.d.metrics.insertLatency.startTimer({ table });
     await this.d.store.client.insert({
       table: `${this.d.store.database}.${partsTable(table)}`,
-      values: rows,
+      // Streamed row by row: as an array the client would build the whole body as one string (and
+      // a Buffer of it) — tens of MB for a flush of embedding-table pairs.
+      values: Readable.from(rows),
       format: 'JSONEachRow',
       // One batch covers every partition of this replica and may span many months or days of
       // event time: the per-insert partition limit (100) is a property of the batch, not of a row.
