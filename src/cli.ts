@@ -84,7 +84,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  // Writes to a pipe are asynchronous: exit once stdout has taken everything (a large
+  // `replay --json` report would otherwise be cut off).
+  (code) => process.stdout.write('', () => process.exit(code)),
   (err: Error) => {
     if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(`featurewatch: ${forTerminal(err.message)}\n`);

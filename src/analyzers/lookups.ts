@@ -26,21 +26,28 @@ export class LookupAnalyzer implements Analyzer {
 
   constructor(private readonly caps: CardinalityCaps) {}
 
+  /** The last event's slot (most streams repeat one model and table). */
+  private last: TableSlot | null = null;
+
   observe(ev: FeatureEvent, windowStart: number): void {
     const lookups = ev.lookups;
     if (!lookups) return;
-    const a = this.caps.admit(ev, windowStart);
+    let a: ReturnType<CardinalityCaps['admit']> | null = null;
     for (const table in lookups) {
       const l = lookups[table];
-      const key = `${windowStart}\u0000${ev.model}\u0000${table}`;
-      let s = this.slots.get(key);
+      const last = this.last;
+      let s = last !== null && last.windowStart === windowStart && last.table === table && last.model === ev.model ? last : undefined;
+      const key = s ? '' : `${windowStart}\u0000${ev.model}\u0000${table}`;
+      if (!s) s = this.slots.get(key);
       if (!s) {
+        a ??= this.caps.admit(ev, windowStart);
         if (a.overflow || !this.caps.table(a, table)) {
           this.caps.count('table');
           continue;
         }
         this.slots.set(key, (s = { windowStart, model: ev.model, table, size: l.size, ids: new Map() }));
       }
+      this.last = s;
       if (l.size > s.size) s.size = l.size;
       // An id seen on two rows (inconsistent producer) is stored as both pairs; the evaluator counts it.
       const prev = s.ids.get(l.id);
@@ -67,6 +74,7 @@ export class LookupAnalyzer implements Analyzer {
       }
     }
     this.slots = new Map();
+    this.last = null;
     pushRows(out, 'lookup_pairs', rows);
   }
 }

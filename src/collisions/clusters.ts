@@ -85,6 +85,8 @@ export class ClusterStore {
   readonly exactMembers: number;
   readonly sampleSize: number;
   private readonly map = new Map<string, Cluster>();
+  /** Walks the map in insertion (LRU) order; everything before it has been evicted or moved. */
+  private oldest: MapIterator<[string, Cluster]> = this.map.entries();
   private readonly dirty = new Set<Cluster>();
   private readonly evictedRows: ClusterRow[] = [];
   evictions = 0;
@@ -126,7 +128,11 @@ export class ClusterStore {
     };
     this.map.set(ClusterStore.key(init.model, init.vector, init.fingerprint), c);
     if (this.map.size > this.maxClusters) {
-      const [oldKey, old] = this.map.entries().next().value as [string, Cluster];
+      // One iterator kept across calls: a fresh entries().next() skips every deleted slot at the
+      // front of the Map's table (LRU touches leave one per access), which made eviction O(churn).
+      let next = this.oldest.next();
+      if (next.done) next = (this.oldest = this.map.entries()).next();
+      const [oldKey, old] = next.value as [string, Cluster];
       this.map.delete(oldKey);
       this.evictions++;
       if (this.dirty.delete(old)) this.evictedRows.push(this.toRow(old));

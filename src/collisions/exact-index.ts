@@ -120,6 +120,8 @@ export class ExactIndex {
       f2 = fp[fpOff + 2],
       f3 = fp[fpOff + 3];
     const seenVal = (tsSec >>> 0) + 1;
+    // expired(seen) without a call per probed slot: seen − 1 + ttl < now ⇔ seen < cutoff
+    const cutoff = this.ttlSec > 0 ? this.now - this.ttlSec + 1 : -1;
     let s = this.home(f0);
     let reuse = -1,
       empty = -1,
@@ -150,7 +152,7 @@ export class ExactIndex {
         this.lastFirstIdHash = t[b + 4];
         return t[b + 4] === idHash >>> 0 ? EXACT_SAME_FIRST : EXACT_OTHER;
       }
-      if (reuse < 0 && this.expired(seen)) reuse = s;
+      if (reuse < 0 && seen < cutoff) reuse = s;
       if (seen < victimSeen) {
         victimSeen = seen;
         victim = s;

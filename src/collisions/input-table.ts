@@ -72,6 +72,8 @@ export class InputTable {
     hLo >>>= 0;
     hHi >>>= 0;
     const seenVal = (tsSec >>> 0) + 1;
+    // expired(seen) without a call per probed slot: seen − 1 + ttl < now ⇔ seen < cutoff
+    const cutoff = this.ttlSec > 0 ? this.now - this.ttlSec + 1 : -1;
     let s = this.home(hLo);
     let reuse = -1,
       empty = -1,
@@ -100,7 +102,7 @@ export class InputTable {
         t[b + 5] = fp[fpOff + 3];
         return INPUT_CHANGED;
       }
-      if (reuse < 0 && this.expired(seen)) reuse = s;
+      if (reuse < 0 && seen < cutoff) reuse = s;
       if (seen < victimSeen) {
         victimSeen = seen;
         victim = s;

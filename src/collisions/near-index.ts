@@ -472,6 +472,9 @@ export class NearIndex {
       qc = this.qcodes,
       shift = 32 - this.bucketBits;
     const maxH = this.maxHamming;
+    const W = this.windowSize,
+      newest = (this.inserted % W) - 1, // slot of the newest vector (−1 + W when it is the last slot)
+      aged = this.maxAgeSec > 0;
     let found = 0;
     for (let t = 0; t < L; t++) {
       const code = qc[t];
@@ -482,10 +485,11 @@ export class NearIndex {
       while (cur >= 0) {
         const base = cur * L2;
         const cc = links[base + t];
-        const a = this.age(cur);
+        let a = newest - cur; // age(cur) without the modulo
+        if (a < 0) a += W;
         // overwritten slot: younger than its predecessor, or no longer in this bucket → chain ends here
         if (a <= prevAge || Math.imul(cc, 0x9e3779b1) >>> shift !== low) break;
-        if (!this.live(cur)) break; // newest first: the rest is older still
+        if (aged && !this.live(cur)) break; // newest first: the rest is older still
         prevAge = a;
         if (cc === code) {
           this.candidatesSeen++;

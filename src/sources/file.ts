@@ -31,13 +31,21 @@ export async function readNdjson(
   const ps = pipeline.state(`file:${path === '-' ? 'stdin' : path}`, 0);
   let line = 0;
   const now = Date.now();
+  // One flush in flight while reading goes on: the partition's state is taken when the flush
+  // starts, so the next lines fill a fresh one; waiting for the previous flush bounds memory.
+  let flushing: Promise<unknown> = Promise.resolve();
   for await (const text of rl) {
     line++;
     if (line % PROGRESS_EVERY === 0) opts.onProgress?.({ lines: line, bytes, totalBytes });
     if (text.trim() === '') continue;
     pipeline.handle(ps, line, text, undefined, now);
-    if (line % opts.flushEvery === 0) await pipeline.flushPartition(ps, opts.group);
+    if (line % opts.flushEvery === 0) {
+      await flushing;
+      flushing = pipeline.flushPartition(ps, opts.group);
+      flushing.catch(() => undefined); // handled: the next await rethrows it
+    }
   }
+  await flushing;
   await pipeline.flushPartition(ps, opts.group);
   opts.onProgress?.({ lines: line, bytes, totalBytes });
   return line;
