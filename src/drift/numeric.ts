@@ -5,6 +5,7 @@
  *   quantileLinear(sorted, q) numpy.quantile(method="linear") with numpy's exact float arithmetic
  *   nextUp(x)                 smallest double > x (so [v, nextUp(v)) is a bin holding only v)
  *   mulberry32(seed)          small seeded PRNG, uniform in [0, 1)
+ *   sortFloat64(a)            a.sort() (ascending, −0 before +0), by radix passes for large arrays
  */
 
 export function upperBound(edges: ArrayLike<number>, x: number): number {
@@ -56,4 +57,104 @@ export function fingerprint(values: ArrayLike<number>, extra = ''): string {
   }
   for (let i = 0; i < extra.length; i++) mix(extra.charCodeAt(i) & 0xff);
   return h.toString(16).padStart(8, '0');
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Below this many values the built-in sort is as fast as the radix passes. */
+const RADIX_MIN = 2048;
+
+/**
+ * Sorts a Float64Array ascending in place, with the same result as `a.sort()` (−0 before +0; no
+ * NaN expected): an LSD radix sort over the IEEE-754 bits mapped to unsigned order, six 11-bit
+ * digits, each pass skipped when every value shares the digit. About twice as fast as the
+ * built-in comparison sort on the reference samples (100,000 values per feature).
+ */
+export function sortFloat64(a: Float64Array): Float64Array {
+  const n = a.length;
+  if (n < RADIX_MIN || !LITTLE_ENDIAN) return a.sort();
+  let src = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
+  // Map to unsigned order: negatives have every bit flipped, non-negatives only the sign bit.
+  let keys = new Uint32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const lo = src[2 * i],
+      hi = src[2 * i + 1];
+    if (hi & 0x80000000) {
+      keys[2 * i] = ~lo >>> 0;
+      keys[2 * i + 1] = ~hi >>> 0;
+    } else {
+      keys[2 * i] = lo;
+      keys[2 * i + 1] = (hi | 0x80000000) >>> 0;
+    }
+  }
+  // Histograms of all six digits in one pass: digit d of the 64-bit key is bits [11d, 11d + 11).
+  const hist = new Uint32Array(6 * 2048);
+  for (let i = 0; i < n; i++) {
+    const lo = keys[2 * i],
+      hi = keys[2 * i + 1];
+    hist[lo & 2047]++;
+    hist[2048 + ((lo >>> 11) & 2047)]++;
+    hist[4096 + (((lo >>> 22) | (hi << 10)) & 2047)]++;
+    hist[6144 + ((hi >>> 1) & 2047)]++;
+    hist[8192 + ((hi >>> 12) & 2047)]++;
+    hist[10240 + ((hi >>> 23) & 2047)]++;
+  }
+  let tmp = new Uint32Array(2 * n);
+  for (let d = 0; d < 6; d++) {
+    const h = d * 2048;
+    let trivial = false;
+    for (let b = 0; b < 2048; b++) {
+      const c = hist[h + b];
+      if (c === n) trivial = true;
+      if (c !== 0) break;
+    }
+    if (trivial) continue;
+    // prefix sums → start offsets
+    for (let b = 0, sum = 0; b < 2048; b++) {
+      const c = hist[h + b];
+      hist[h + b] = sum;
+      sum += c;
+    }
+    // Bits [off, off + 11) of the key: within the low word, across both words, or in the high word.
+    const off = 11 * d;
+    if (off + 11 <= 32) {
+      for (let i = 0, j = 0; i < n; i++, j += 2) {
+        const lo = keys[j];
+        const at = 2 * hist[h + ((lo >>> off) & 2047)]++;
+        tmp[at] = lo;
+        tmp[at + 1] = keys[j + 1];
+      }
+    } else if (off < 32) {
+      for (let i = 0, j = 0; i < n; i++, j += 2) {
+        const lo = keys[j],
+          hi = keys[j + 1];
+        const at = 2 * hist[h + (((lo >>> off) | (hi << (32 - off))) & 2047)]++;
+        tmp[at] = lo;
+        tmp[at + 1] = hi;
+      }
+    } else {
+      for (let i = 0, j = 0; i < n; i++, j += 2) {
+        const hi = keys[j + 1];
+        const at = 2 * hist[h + ((hi >>> (off - 32)) & 2047)]++;
+        tmp[at] = keys[j];
+        tmp[at + 1] = hi;
+      }
+    }
+    const t = keys;
+    keys = tmp;
+    tmp = t;
+  }
+  // Back to IEEE bits, in place.
+  src = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
+  for (let i = 0; i < n; i++) {
+    const lo = keys[2 * i],
+      hi = keys[2 * i + 1];
+    if (hi & 0x80000000) {
+      src[2 * i] = lo;
+      src[2 * i + 1] = (hi & 0x7fffffff) >>> 0;
+    } else {
+      src[2 * i] = ~lo >>> 0;
+      src[2 * i + 1] = ~hi >>> 0;
+    }
+  }
+  return a;
 }

@@ -23,7 +23,7 @@
 import type { FeatureValue } from '../core/event';
 import { dict } from '../core/dict';
 import { DEFAULT_REFERENCE_OPTIONS, type ReferenceOptions } from './options';
-import { fingerprint, mulberry32, nextUp, quantileLinear, upperBound } from './numeric';
+import { fingerprint, mulberry32, nextUp, quantileLinear, sortFloat64, upperBound } from './numeric';
 
 export const PROFILE_VERSION = 1;
 
@@ -108,7 +108,7 @@ export function buildNumericReference(
     const x = +values[i]; // as Float64Array.from converts
     if (Number.isFinite(x)) s[k++] = x;
   }
-  s.sort();
+  sortFloat64(s);
   const missing = (extra.missing ?? 0) + (total - n);
   const base = { kind: 'numeric' as const, n, observed: extra.observed ?? n, missing, mismatched: extra.mismatched ?? 0 };
   if (n === 0) {
