@@ -364,6 +364,37 @@ export interface CompiledNumeric {
   atom: Uint8Array;
   refCounts: Float64Array;
   refMeans: Float64Array;
+  /** Bin lookup: a uniform grid of GRID_CELLS cells over [edges[0], last edge]; see binOf. */
+  gridStart: Int32Array;
+  gridScale: number;
+}
+
+/** Cells of the bin-lookup grid (8 KB per numeric reference). */
+const GRID_CELLS = 2048;
+
+/**
+ * The fine bin of x: the number of edges ≤ x (what upperBound gives), found by a short binary
+ * search within the grid cell of x instead of over all edges. The result is checked against its
+ * neighbouring edges and, should rounding have put x in the wrong cell, recomputed over all edges,
+ * so it always equals upperBound(edges, x).
+ */
+export function binOf(c: CompiledNumeric, x: number): number {
+  const e = c.edges,
+    len = e.length;
+  if (len === 0 || x < e[0]) return 0;
+  if (x >= e[len - 1]) return len;
+  const f = (x - e[0]) * c.gridScale;
+  const cell = f >= 0 && f < GRID_CELLS ? Math.floor(f) : f >= GRID_CELLS ? GRID_CELLS - 1 : 0;
+  const g = c.gridStart;
+  let lo = g[cell] > 0 ? g[cell] - 1 : 0;
+  let hi = g[cell + 1] < len ? g[cell + 1] + 1 : len;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (e[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  if ((lo === 0 || e[lo - 1] <= x) && (lo === len || e[lo] > x)) return lo;
+  return upperBound(e, x);
 }
 
 const compiledNumeric = new WeakMap<NumericReference, CompiledNumeric>();
@@ -378,6 +409,12 @@ export function compileNumeric(ref: NumericReference): CompiledNumeric {
     psiOfFine[j] = j === 0 ? 0 : upperBound(ref.psiEdges, edges[j - 1]);
     if (j > 0 && j < bins - 1 && edges[j] === nextUp(edges[j - 1])) atom[j] = 1;
   }
+  // gridStart[k] = edges ≤ the start of cell k (cell k covers [e0 + k/scale, e0 + (k+1)/scale)).
+  const span = edges.length > 0 ? edges[edges.length - 1] - edges[0] : 0;
+  const gridScale = span > 0 && Number.isFinite(span) ? GRID_CELLS / span : 0;
+  const gridStart = new Int32Array(GRID_CELLS + 1);
+  for (let k = 0; k <= GRID_CELLS; k++)
+    gridStart[k] = gridScale > 0 ? upperBound(edges, edges[0] + k / gridScale) : k === 0 ? 0 : edges.length;
   c = {
     edges,
     psiOfFine,
@@ -385,6 +422,8 @@ export function compileNumeric(ref: NumericReference): CompiledNumeric {
     atom,
     refCounts: Float64Array.from(ref.fineCounts),
     refMeans: Float64Array.from(ref.fineMeans),
+    gridStart,
+    gridScale,
   };
   compiledNumeric.set(ref, c);
   return c;

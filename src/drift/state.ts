@@ -20,10 +20,12 @@
 import type { FeatureValue } from '../core/event';
 import { dict } from '../core/dict';
 import {
+  binOf,
   categoryKey,
   compileCategorical,
   compileNumeric,
   type CategoricalReference,
+  type CompiledNumeric,
   type NumericReference,
   type ReferenceProfile,
   type VectorReference,
@@ -103,6 +105,7 @@ export class NumericState {
   /** Sum of the window's values per fine bin (Wasserstein-1 places each bin's mass at its mean). */
   readonly sums: Float64Array;
   private readonly edges: Float64Array;
+  private readonly compiled: CompiledNumeric;
   n = 0;
   missing = 0;
   mismatched = 0;
@@ -112,7 +115,7 @@ export class NumericState {
   m2 = 0;
 
   constructor(ref: NumericReference) {
-    const c = compileNumeric(ref);
+    const c = (this.compiled = compileNumeric(ref));
     this.binsId = ref.binsId;
     this.edges = c.edges;
     this.counts = new Float64Array(c.edges.length + 1);
@@ -125,20 +128,13 @@ export class NumericState {
     else this.mismatched++;
   }
 
-  /** Hot path: binary search over the fine edges plus a Welford update. */
+  /** Hot path: the fine bin (grid cell, then a short binary search) plus a Welford update. */
   observeNumber(x: number): void {
     if (x !== x || x === Infinity || x === -Infinity) {
       this.missing++;
       return;
     }
-    const e = this.edges;
-    let lo = 0;
-    let hi = e.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (e[mid] <= x) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = binOf(this.compiled, x);
     this.counts[lo]++;
     this.sums[lo] += x;
     const n = ++this.n;
@@ -292,15 +288,15 @@ export class VectorState {
   /** Histograms of all dimensions back to back; dimension d owns [offsets[d], offsets[d+1]). */
   readonly dimCounts: Float64Array;
   readonly offsets: Int32Array;
-  private readonly edges: Float64Array[];
+  private readonly dims: CompiledNumeric[];
   readonly norm: NumericState;
 
   constructor(ref: VectorReference) {
     this.dim = ref.dim;
     this.sum = new Float64Array(ref.dim);
-    this.edges = ref.dims.map((d) => compileNumeric(d).edges);
+    this.dims = ref.dims.map((d) => compileNumeric(d));
     this.offsets = new Int32Array(ref.dim + 1);
-    for (let d = 0; d < ref.dim; d++) this.offsets[d + 1] = this.offsets[d] + this.edges[d].length + 1;
+    for (let d = 0; d < ref.dim; d++) this.offsets[d + 1] = this.offsets[d] + this.dims[d].edges.length + 1;
     this.dimCounts = new Float64Array(this.offsets[ref.dim]);
     this.norm = new NumericState(ref.norm);
   }
@@ -318,15 +314,7 @@ export class VectorState {
     for (let d = 0; d < this.dim; d++) {
       const x = v[d];
       this.sum[d] += x;
-      const e = this.edges[d];
-      let lo = 0;
-      let hi = e.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (e[mid] <= x) lo = mid + 1;
-        else hi = mid;
-      }
-      this.dimCounts[this.offsets[d] + lo]++;
+      this.dimCounts[this.offsets[d] + binOf(this.dims[d], x)]++;
     }
     this.norm.observeNumber(Math.sqrt(s));
     return true;
