@@ -2,7 +2,7 @@
 // Assembles src/collisions/simd/projections.wat with wabt's wat2wasm (npm package `wabt`, 1.0.39)
 // into projections.wasm and the base64 module projections-wasm.ts that the near index loads (so
 // `tsc` output and `npm ci` need no toolchain). `--check` compares instead of writing (exit 1 on a
-// difference). wabt is looked up in node_modules, else in the directory $FW_WABT names.
+// difference). wabt is looked up in node_modules, else in the directory $WABT_DIR names.
 import { Buffer } from 'node:buffer';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = join(here, '..', 'src', 'collisions', 'simd');
 const require = createRequire(import.meta.url);
-const wabtPath = process.env.FW_WABT ? join(process.env.FW_WABT, 'node_modules', 'wabt') : 'wabt';
+const wabtPath = process.env.WABT_DIR ? join(process.env.WABT_DIR, 'node_modules', 'wabt') : 'wabt';
 const wabt = await require(wabtPath)();
 const wat = readFileSync(join(dir, 'projections.wat'), 'utf8');
 const mod = wabt.parseWat('projections.wat', wat, { simd: true });

@@ -9,7 +9,7 @@ import { nearOptions, randomVector, rng } from './helpers';
 const root = join(__dirname, '..', '..', '..');
 
 function hasWabt(): boolean {
-  if (process.env.FW_WABT) return true;
+  if (process.env.WABT_DIR) return true;
   try {
     require.resolve('wabt');
     return true;
