@@ -53,6 +53,8 @@ function inProcess(
   values: Buffer[],
   headers: (Record<string, string> | undefined)[],
   analyzers?: (cfg: Config) => () => Analyzer[],
+  /** Runs over the same messages (1 for collision detection: a second pass would be redeliveries). */
+  repeats = 3,
 ): void {
   const cfg = parseConfig({ log: { level: 'silent' }, window: { seconds: 300 } });
   analyzers ??= (c) => () => [new QualityAnalyzer(20, new CardinalityCaps(c.limits, new Metrics()))];
@@ -62,12 +64,28 @@ function inProcess(
   // warm-up
   for (let i = 0; i < Math.min(20000, values.length); i++) pipeline.handle(ps, i, values[i], headers[i], now);
   ps.drainRows({ instance: 'b', windowSeconds: 300 });
-  const cpu = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < values.length; i++) pipeline.handle(ps, i, values[i], headers[i], now);
-  const rows = ps.drainRows({ instance: 'b', windowSeconds: 300 });
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const c = cpuSeconds(cpu);
+  // The limit, measured in the same run on the same buffers: bare JSON.parse (JSON streams only),
+  // and the pipeline timed between two of its runs (median of `repeats` each).
+  const isJson = headers[0] === undefined;
+  const parseRuns: number[] = [],
+    runs: { secs: number; c: number; rows: Map<string, unknown[]> }[] = [];
+  for (let r = 0; r < repeats; r++) {
+    if (isJson) {
+      const tp = process.hrtime.bigint();
+      let keys = 0;
+      for (const v of values) keys += Object.keys(JSON.parse(v.toString('utf8')) as object).length;
+      parseRuns.push(Number(process.hrtime.bigint() - tp) / 1e9);
+      if (keys === 0) throw new Error('nothing parsed');
+    }
+    const cpu = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < values.length; i++) pipeline.handle(ps, i, values[i], headers[i], now);
+    const rows = ps.drainRows({ instance: 'b', windowSeconds: 300 });
+    runs.push({ secs: Number(process.hrtime.bigint() - t0) / 1e9, c: cpuSeconds(cpu), rows });
+  }
+  const median = <T>(xs: T[], key: (x: T) => number) => [...xs].sort((a, b) => key(a) - key(b))[xs.length >> 1];
+  const { secs, c, rows } = median(runs, (r) => r.secs);
+  const parseSecs = isJson ? median(parseRuns, (x) => x) : NaN;
   console.log(
     JSON.stringify({
       bench: `a-${label}`,
@@ -78,6 +96,9 @@ function inProcess(
       msgs_per_cpu_s: Math.round(values.length / c),
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),
       feature_rows: rows.get('feature_stats')?.length,
+      ...(isJson
+        ? { json_parse_msgs_per_s: Math.round(values.length / parseSecs), ratio_to_json_parse: +(parseSecs / secs).toFixed(3) }
+        : {}),
     }),
   );
 }
@@ -178,6 +199,20 @@ async function main(): Promise<void> {
         return () => [new QualityAnalyzer(20, caps), new DriftAnalyzer(refs, caps)];
       },
     );
+    // The daemon's defaults without a drift reference: quality, collisions (exact + near), lookups.
+    inProcess(
+      'json-20-features-64d-defaults',
+      json,
+      json.map(() => undefined),
+      (c) =>
+        defaultAnalyzers(
+          c,
+          new ReferenceRegistry(c.drift, null, quiet),
+          new CardinalityCaps(c.limits, new Metrics()),
+          new CollisionDetector(c.collisions),
+        ),
+      1,
+    );
     // Everything the daemon runs by default, plus drift: quality, drift, collisions (exact + near), lookups.
     const detector = new CollisionDetector(cfg.collisions);
     inProcess(
@@ -185,6 +220,7 @@ async function main(): Promise<void> {
       json,
       json.map(() => undefined),
       (c) => defaultAnalyzers(c, refs, new CardinalityCaps(c.limits, new Metrics()), detector),
+      1,
     );
     const rand = mulberry32(3);
     const bin: Buffer[] = [];
@@ -236,6 +272,19 @@ async function endToEndServer(): Promise<void> {
   symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'));
 
   const topic = await produceSynthetic(brokers, 'bench-srv');
+  // The limit on this machine, in this run: a bare kafkajs consumer over the same topic, then the
+  // same with JSON.parse of every value (each in its own process, as the daemon will be).
+  const limits = ['bare', 'parse'].map(
+    (m) =>
+      JSON.parse(
+        execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/kafka-limit.ts'), brokers.join(','), topic, String(N), m], {
+          encoding: 'utf8',
+        })
+          .trim()
+          .split('\n')
+          .pop()!,
+      ) as { limit: string; seconds: number; msgs_per_s: number; cpu_s: number },
+  );
 
   const shim = await startShim(await freePort(), join(work, 'chdb'));
   const database = `bench_${Date.now()}`;
@@ -300,6 +349,14 @@ async function endToEndServer(): Promise<void> {
       store_process_cpu_s: +(s.cpu_s - shimBefore.cpu_s).toFixed(2),
       store_process_peak_rss_mb: s.peak_rss_mb,
       store: 'test/support/chdb-http-server.ts (chDB in a separate process, over HTTP)',
+      // msgs/s includes waiting for the first interval flush (5 s); CPU-seconds do not.
+      daemon_msgs_per_cpu_s: Math.round(N / d.cpu_s),
+      limits: limits.map((l) => ({
+        ...l,
+        msgs_per_cpu_s: Math.round(N / l.cpu_s),
+        daemon_over_limit_wall: +(N / secs / l.msgs_per_s).toFixed(3),
+        daemon_over_limit_cpu: +(l.cpu_s / d.cpu_s).toFixed(3),
+      })),
     }),
   );
 }
