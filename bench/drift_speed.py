@@ -114,7 +114,7 @@ try:
         calc.fit(ref_df)
         calc.calculate(cur_df)
 
-    results["NannyML UnivariateDriftCalculator, KS only (D from 10,000 bins, no p-value)"] = best_of(nannyml_ks, 1)
+    results["NannyML UnivariateDriftCalculator, KS only (D from 10,000 bins, no p-value)"] = best_of(nannyml_ks)
 except Exception as e:  # noqa: BLE001
     print("NannyML:", repr(e)[:200], file=sys.stderr)
 

@@ -72,25 +72,19 @@ const RADIX_MIN = 2048;
 export function sortFloat64(a: Float64Array): Float64Array {
   const n = a.length;
   if (n < RADIX_MIN || !LITTLE_ENDIAN) return a.sort();
-  let src = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
-  // Map to unsigned order: negatives have every bit flipped, non-negatives only the sign bit.
-  let keys = new Uint32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    const lo = src[2 * i],
-      hi = src[2 * i + 1];
-    if (hi & 0x80000000) {
-      keys[2 * i] = ~lo >>> 0;
-      keys[2 * i + 1] = ~hi >>> 0;
-    } else {
-      keys[2 * i] = lo;
-      keys[2 * i + 1] = (hi | 0x80000000) >>> 0;
-    }
-  }
-  // Histograms of all six digits in one pass: digit d of the 64-bit key is bits [11d, 11d + 11).
+  // The array's own words become the keys (unsigned order: negatives have every bit flipped,
+  // non-negatives only the sign bit), and the histograms of all six digits are counted in the same
+  // pass: digit d of the 64-bit key is bits [11d, 11d + 11).
+  let keys: Uint32Array = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
+  const own = keys;
   const hist = new Uint32Array(6 * 2048);
-  for (let i = 0; i < n; i++) {
-    const lo = keys[2 * i],
-      hi = keys[2 * i + 1];
+  for (let j = 0; j < 2 * n; j += 2) {
+    const h = keys[j + 1],
+      m = h >> 31;
+    const lo = (keys[j] ^ m) >>> 0,
+      hi = (h ^ (m | 0x80000000)) >>> 0;
+    keys[j] = lo;
+    keys[j + 1] = hi;
     hist[lo & 2047]++;
     hist[2048 + ((lo >>> 11) & 2047)]++;
     hist[4096 + (((lo >>> 22) | (hi << 10)) & 2047)]++;
@@ -98,7 +92,7 @@ export function sortFloat64(a: Float64Array): Float64Array {
     hist[8192 + ((hi >>> 12) & 2047)]++;
     hist[10240 + ((hi >>> 23) & 2047)]++;
   }
-  let tmp = new Uint32Array(2 * n);
+  let tmp: Uint32Array = new Uint32Array(2 * n);
   for (let d = 0; d < 6; d++) {
     const h = d * 2048;
     let trivial = false;
@@ -117,14 +111,14 @@ export function sortFloat64(a: Float64Array): Float64Array {
     // Bits [off, off + 11) of the key: within the low word, across both words, or in the high word.
     const off = 11 * d;
     if (off + 11 <= 32) {
-      for (let i = 0, j = 0; i < n; i++, j += 2) {
+      for (let j = 0; j < 2 * n; j += 2) {
         const lo = keys[j];
         const at = 2 * hist[h + ((lo >>> off) & 2047)]++;
         tmp[at] = lo;
         tmp[at + 1] = keys[j + 1];
       }
     } else if (off < 32) {
-      for (let i = 0, j = 0; i < n; i++, j += 2) {
+      for (let j = 0; j < 2 * n; j += 2) {
         const lo = keys[j],
           hi = keys[j + 1];
         const at = 2 * hist[h + (((lo >>> off) | (hi << (32 - off))) & 2047)]++;
@@ -132,7 +126,7 @@ export function sortFloat64(a: Float64Array): Float64Array {
         tmp[at + 1] = hi;
       }
     } else {
-      for (let i = 0, j = 0; i < n; i++, j += 2) {
+      for (let j = 0; j < 2 * n; j += 2) {
         const hi = keys[j + 1];
         const at = 2 * hist[h + ((hi >>> (off - 32)) & 2047)]++;
         tmp[at] = keys[j];
@@ -143,18 +137,12 @@ export function sortFloat64(a: Float64Array): Float64Array {
     keys = tmp;
     tmp = t;
   }
-  // Back to IEEE bits, in place.
-  src = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
-  for (let i = 0; i < n; i++) {
-    const lo = keys[2 * i],
-      hi = keys[2 * i + 1];
-    if (hi & 0x80000000) {
-      src[2 * i] = lo;
-      src[2 * i + 1] = (hi & 0x7fffffff) >>> 0;
-    } else {
-      src[2 * i] = ~lo >>> 0;
-      src[2 * i + 1] = ~hi >>> 0;
-    }
+  // Back to IEEE bits, into the array's own words.
+  for (let j = 0; j < 2 * n; j += 2) {
+    const hi = keys[j + 1],
+      m = ~(hi >> 31);
+    own[j] = (keys[j] ^ m) >>> 0;
+    own[j + 1] = (hi ^ (m | 0x80000000)) >>> 0;
   }
   return a;
 }
