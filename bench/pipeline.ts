@@ -314,9 +314,25 @@ async function endToEndServer(): Promise<void> {
   };
   const shimBefore = procUsage(shim.proc.pid!);
   const t0 = Date.now();
-  const daemon = spawn(process.execPath, [join(work, 'dist/cli.js'), 'run', '-c', cfgFile], {
-    cwd: work,
-    stdio: ['ignore', 'ignore', 'inherit'],
+  // --rss-series: the daemon's RSS every 5 s (bench/support/rss-probe.js on its stderr), to show
+  // whether it grows over a long run.
+  const series = process.argv.includes('--rss-series');
+  const rss: string[] = [];
+  const daemon = spawn(
+    process.execPath,
+    [...(series ? ['--require', join(root, 'bench/support/rss-probe.js')] : []), join(work, 'dist/cli.js'), 'run', '-c', cfgFile],
+    {
+      cwd: work,
+      env: { ...process.env, FW_BENCH_RSS_EVERY_MS: '5000' },
+      stdio: ['ignore', 'ignore', series ? 'pipe' : 'inherit'],
+    },
+  );
+  daemon.stderr?.on('data', (c: Buffer) => {
+    for (const line of c.toString().split('\n')) {
+      const m = /^\[rss\] (\d+) (\d+)$/.exec(line);
+      if (m) rss.push(`${Math.round(Number(m[1]) / 1000)}s:${m[2]}`);
+      else if (line.trim()) process.stderr.write(line + '\n');
+    }
   });
   const daemonExit = new Promise<number | null>((res) => daemon.once('exit', (c) => res(c)));
   for (;;) {
@@ -351,6 +367,7 @@ async function endToEndServer(): Promise<void> {
       store: 'test/support/chdb-http-server.ts (chDB in a separate process, over HTTP)',
       // msgs/s includes waiting for the first interval flush (5 s); CPU-seconds do not.
       daemon_msgs_per_cpu_s: Math.round(N / d.cpu_s),
+      ...(series ? { daemon_rss_series_mb: rss.join(' ') } : {}),
       limits: limits.map((l) => ({
         ...l,
         msgs_per_cpu_s: Math.round(N / l.cpu_s),
