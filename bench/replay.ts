@@ -6,11 +6,11 @@
  *   npx tsx bench/replay.ts ratio [N=200000]    a realistic N-event NDJSON file (20 features, a
  *       64-dim vector, a lookup, 2% exact and 1% near duplicates, 1% malformed lines): replay time
  *       and peak RSS, and the time of JSON.parse over the same lines (median of 3, in this process).
- *   npx tsx bench/replay.ts flat [N=10000000]   N events generated on the fly into `replay --input -`
- *       (no file of N lines on disk): RSS every 5 s, to show whether memory grows with the events.
+ *   npx tsx bench/replay.ts flat [N=10000000]   N events generated on the fly into `replay --input FIFO`
+ *       (a named pipe: no file of N lines on disk): RSS every 5 s, to show whether memory grows with the events.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticMessages } from '../src/demo/synthetic';
@@ -60,22 +60,34 @@ interface Run {
 
 function runReplay(cli: string, work: string, args: string[], feed?: (w: NodeJS.WritableStream) => Promise<void>): Promise<Run> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, ['--require', join(root, 'bench/support/rss-probe.js'), cli, 'replay', ...args], {
-    cwd: work,
-    env: {
-      ...process.env,
-      FW_PROGRESS: '0',
-      FW_LOG__LEVEL: 'error',
-      FW_CLICKHOUSE__PATH: join(work, 'chdb'),
-      FW_BENCH_RSS_EVERY_MS: '5000',
+  // A generated stream goes through a named pipe (`--input FIFO`): the child's own stdin stays
+  // /dev/null, as the embedded engine wants it.
+  const fifo = join(work, 'events.fifo');
+  if (feed) execFileSync('mkfifo', [fifo]);
+  const child = spawn(
+    process.execPath,
+    ['--require', join(root, 'bench/support/rss-probe.js'), cli, 'replay', ...(feed ? ['--input', fifo] : []), ...args],
+    {
+      cwd: work,
+      env: {
+        ...process.env,
+        FW_PROGRESS: '0',
+        FW_LOG__LEVEL: 'error',
+        FW_CLICKHOUSE__PATH: join(work, 'chdb'),
+        FW_BENCH_RSS_EVERY_MS: '5000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: [feed ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-  });
+  );
   let stdout = '',
     stderr = '';
   child.stdout.on('data', (c) => (stdout += c));
   child.stderr.on('data', (c) => (stderr += c));
-  if (feed) void feed(child.stdin!).then(() => child.stdin!.end());
+  if (feed) {
+    const w = createWriteStream(fifo);
+    w.on('error', (err) => process.stderr.write(`replay input: ${err.message}\n`));
+    void feed(w).then(() => w.end());
+  }
   return new Promise((res) =>
     child.on('exit', (code) => {
       const samples = [...stderr.matchAll(/^\[rss\] (\d+) (\d+)$/gm)].map((m) => [Number(m[1]) / 1000, Number(m[2])] as [number, number]);
@@ -141,7 +153,7 @@ async function flat(): Promise<void> {
     }
     if (buf.length) w.write(buf.join('\n') + '\n');
   };
-  const r = await runReplay(cli, work, ['--input', '-', '--json'], feed);
+  const r = await runReplay(cli, work, ['--json'], feed);
   const report = JSON.parse(r.stdout) as { events: number };
   // After warm-up (the first fifth of the run), RSS should not trend with the events.
   const warm = r.samples.filter(([t]) => t >= r.seconds / 5);

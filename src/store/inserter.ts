@@ -16,6 +16,9 @@ import { RateLimitedLog } from '../ops/logger';
 import { Dependencies } from '../ops/dependencies';
 import { withRetry, RetryOptions } from '../ops/retry';
 
+/** Inserts of more rows than this are streamed (see insertOnce). */
+const STREAM_ROWS = 1000;
+
 export interface RowRejection {
   table: string;
   row: Row;
@@ -91,9 +94,9 @@ export class Inserter {
     const end = this.d.metrics.insertLatency.startTimer({ table });
     await this.d.store.client.insert({
       table: `${this.d.store.database}.${partsTable(table)}`,
-      // Streamed row by row: as an array the client would build the whole body as one string (and
-      // a Buffer of it) — tens of MB for a flush of embedding-table pairs.
-      values: Readable.from(rows),
+      // Large inserts are streamed row by row: as an array the client builds the whole body as one
+      // string (and a Buffer of it) — tens of MB for a flush of embedding-table pairs.
+      values: rows.length > STREAM_ROWS ? Readable.from(rows) : rows,
       format: 'JSONEachRow',
       // One batch covers every partition of this replica and may span many months or days of
       // event time: the per-insert partition limit (100) is a property of the batch, not of a row.
