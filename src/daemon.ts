@@ -154,8 +154,8 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
       log.debug({ err }, 'heartbeat not stored');
     }
   };
-  const heartbeat = setInterval(() => void started.then(beat), HEARTBEAT_MS);
-  void started.then(beat);
+  const heartbeat = setInterval(() => void started.then(beat, () => undefined), HEARTBEAT_MS);
+  void started.then(beat, () => undefined);
 
   let stopping: Promise<void> | undefined;
   return {

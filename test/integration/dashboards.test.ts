@@ -382,8 +382,10 @@ describe('Grafana dashboards', () => {
       // Heartbeats as `featurewatch run` writes them every 30 s: two replicas over ten minutes,
       // the second restarting half way (its messages_in counter starts again).
       const beats = [];
+      // One clock reading: beats exactly 30 s apart, so the rate panel's value is exact.
+      const now = Date.now();
       for (let i = 0; i < 20; i++) {
-        const at = chTime(Date.now() - (20 - i) * 30_000);
+        const at = chTime(now - (20 - i) * 30_000);
         beats.push({
           instance: cfg.instanceId,
           at,
