@@ -59,7 +59,15 @@ export function scrub(text: string, hook: Webhook): string {
   const secrets = [hook.url, hook.secret, hook.routingKey, ...Object.values(hook.headers)];
   try {
     const u = new URL(hook.url);
-    secrets.push(u.pathname + u.search, u.search, u.password, decodeURIComponent(u.password));
+    // The path and query as a whole and piece by piece: a receiver may echo any part of them.
+    secrets.push(
+      u.pathname + u.search,
+      u.search,
+      u.password,
+      decodeURIComponent(u.password),
+      ...u.pathname.split('/'),
+      ...u.searchParams.values(),
+    );
   } catch {
     // a URL the schema accepted always parses; nothing more to hide otherwise
   }

@@ -206,7 +206,7 @@ describe('featurewatch replay --alerts / --fail-on', () => {
       ['firing', 'model_drift', w1, null],
       ['resolved', 'model_drift', w1, w2],
     ]);
-    const id = drift[0].body.alert_id;
+    const id = drift[0].body.alert_id as string;
     const onlyDrift = (r: Receiver) => r.received.filter((x) => JSON.stringify(x.body).includes(id));
     expect(onlyDrift(am).map((x) => (x.body as { alerts: { status: string; endsAt: string }[] }).alerts[0])).toMatchObject([
       { status: 'firing', startsAt: w1, endsAt: '0001-01-01T00:00:00Z' },
