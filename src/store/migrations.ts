@@ -264,15 +264,33 @@ export const MIGRATIONS: Migration[] = [
   },
 ];
 
-/** Earlier releases stored webhook URLs as given, tokens included: keep only their redacted form. */
+/**
+ * Earlier releases stored webhook URLs as given, tokens included: keep only their redacted form.
+ * `webhook` is a sorting key column (no UPDATE), so the rows are copied redacted, then the
+ * originals deleted.
+ */
 async function redactStoredWebhooks(store: Store, render: (sql: string) => string): Promise<void> {
   const rows = await queryRows<{ webhook: string }>(store, render(`SELECT DISTINCT webhook FROM {db}.alerts`));
+  const columns = (
+    await queryRows<{ name: string }>(
+      store,
+      `SELECT name FROM system.columns WHERE database = {db:String} AND table = 'alerts' AND default_kind NOT IN ('MATERIALIZED', 'ALIAS') ORDER BY position`,
+      { db: store.database },
+    )
+  ).map((c) => c.name);
+  const list = columns.map((c) => `\`${c}\``).join(', ');
+  const values = columns.map((c) => (c === 'webhook' ? '{r:String}' : `\`${c}\``)).join(', ');
   for (const { webhook } of rows) {
     const redacted = String(redactUrl(webhook));
     if (redacted === webhook || webhook.includes(REDACTED)) continue;
+    const query_params = { r: redacted, w: webhook };
     await store.client.command({
-      query: render(`ALTER TABLE {db}.alerts {on_cluster} UPDATE webhook = {r:String} WHERE webhook = {w:String}`),
-      query_params: { r: redacted, w: webhook },
+      query: render(`INSERT INTO {db}.alerts (${list}) SELECT ${values} FROM {db}.alerts WHERE webhook = {w:String}`),
+      query_params,
+    });
+    await store.client.command({
+      query: render(`ALTER TABLE {db}.alerts {on_cluster} DELETE WHERE webhook = {w:String}`),
+      query_params,
       clickhouse_settings: { mutations_sync: '2' },
     });
   }

@@ -18,7 +18,8 @@ import { Decoder } from '../../src/decode';
 import { isRejection } from '../../src/core/rejection';
 import { DriftEvaluator } from '../../src/evaluation/drift-evaluator';
 import { WebhookNotifier } from '../../src/alerts/webhook';
-import { queryRows } from '../../src/store/client';
+import { openStore, queryRows } from '../../src/store/client';
+import { migrate, MIGRATIONS } from '../../src/store/migrations';
 import { Config } from '../../src/config/schema';
 import { createLogger } from '../../src/ops/logger';
 import { testConfig, quietLogger } from '../helpers/env';
@@ -511,6 +512,51 @@ describe('webhook alerts', () => {
     expect(same.outcome).toMatchObject({ status: 'sent' });
     expect(a.received.map((r) => [r.path, r.headers['x-api-key']])).toEqual([['/moved-here', 'K3Y-SECRET']]);
     expect(b.arrived()).toBe(0);
+  });
+
+  test('upgrading the schema redacts webhook URLs stored by earlier releases and keeps their history', async () => {
+    const cfg = testConfig();
+    const store = openStore(cfg.clickhouse);
+    await migrate(
+      store,
+      MIGRATIONS.filter((m) => m.version <= 8),
+    );
+    const db = store.database;
+    const old = {
+      alert_id: 'a'.repeat(32),
+      kind: 'model_drift',
+      model: 'm',
+      subject: 'm',
+      window_start: '2026-11-30 02:11:00.000',
+      severity: 'critical',
+    };
+    await store.client.insert({
+      table: `${db}.alerts`,
+      values: [
+        {
+          ...old,
+          summary: 's',
+          payload: '{}',
+          webhook: 'https://hooks.example/services/T0/B0/S3CRET?token=QT0KEN',
+          status: 'sent',
+          attempts: 1,
+          error: '',
+          instance: 'i',
+        },
+        { ...old, summary: 's', payload: '{}', webhook: 'http://plain.example', status: 'sent', attempts: 1, error: '', instance: 'i' },
+      ],
+      format: 'JSONEachRow',
+    });
+    expect(await migrate(store)).toEqual(MIGRATIONS.filter((m) => m.version > 8).map((m) => m.version));
+    const rows = await queryRows<{ webhook: string; state: string; status: string; condition: string }>(
+      store,
+      `SELECT webhook, state, status, condition FROM ${db}.alerts ORDER BY webhook`,
+    );
+    expect(rows).toEqual([
+      { webhook: 'http://plain.example', state: 'firing', status: 'sent', condition: '' },
+      { webhook: 'https://hooks.example/[redacted]', state: 'firing', status: 'sent', condition: '' },
+    ]);
+    await store.close();
   });
 
   test('tokens in webhook URLs, headers and secrets never reach the logs or the alerts table', async () => {
