@@ -77,6 +77,26 @@ export function scrub(text: string, hook: Webhook): string {
   return out;
 }
 
+/**
+ * An abort signal that follows `parent` and fires by itself after `ms` (reason: a TimeoutError).
+ * Built from a controller and a timer rather than AbortSignal.timeout/any: on Node 20 a composite
+ * of timeout signals can be garbage-collected before it fires, leaving a hanging request unbounded.
+ */
+export function deadlineSignal(ms: number, parent?: AbortSignal): { signal: AbortSignal; dispose: () => void } {
+  const c = new AbortController();
+  const onParent = () => c.abort(parent!.reason);
+  const timer = setTimeout(() => c.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
+  if (parent?.aborted) onParent();
+  else parent?.addEventListener('abort', onParent, { once: true });
+  return {
+    signal: c.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParent);
+    },
+  };
+}
+
 const RETRYABLE_STATUS = new Set([408, 425, 429]);
 const MAX_REDIRECTS = 3;
 
@@ -134,14 +154,17 @@ export async function deliverOne(
           ...hook.headers,
           ...(hook.secret ? signatureHeaders(hook.secret, id, body) : {}),
         };
+        const attempt = deadlineSignal(hook.timeoutMs, round);
         try {
-          httpStatus = await postOnce(hook, body, headers, AbortSignal.any([round, AbortSignal.timeout(hook.timeoutMs)]));
+          httpStatus = await postOnce(hook, body, headers, attempt.signal);
         } catch (err) {
           if (round.aborted) throw err;
           if (err instanceof WebhookError) throw err;
           const e = err as Error & { cause?: Error };
           const why = e.name === 'TimeoutError' ? `no response within ${hook.timeoutMs} ms` : (e.cause?.message ?? e.message);
           throw new WebhookError(scrub(why, hook), false);
+        } finally {
+          attempt.dispose();
         }
       },
       {
@@ -170,7 +193,7 @@ export async function deliverOne(
  * queue is left pending for the next round instead of waiting out the same outage again.
  */
 export async function deliverRound(queues: { hook: Webhook; docs: AlertDocument[] }[], opts: DeliveryOptions): Promise<Outcome[][]> {
-  const round = AbortSignal.any([...(opts.signal ? [opts.signal] : []), AbortSignal.timeout(opts.deadlineMs)]);
+  const { signal: round, dispose } = deadlineSignal(opts.deadlineMs, opts.signal);
   const results: Outcome[][] = queues.map(() => []);
   let next = 0;
   const worker = async () => {
@@ -189,6 +212,10 @@ export async function deliverRound(queues: { hook: Webhook; docs: AlertDocument[
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency, queues.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(opts.concurrency, queues.length) }, worker));
+  } finally {
+    dispose();
+  }
   return results;
 }

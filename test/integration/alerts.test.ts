@@ -456,6 +456,17 @@ describe('webhook alerts', () => {
     await parallel.app.close();
   });
 
+  test('a receiver that never answers costs timeoutMs per attempt, then the notification fails', async () => {
+    const hanging = await rx();
+    hanging.hang(true);
+    const cfg = testConfig({
+      alerts: { maxAttempts: 2, deliveryDeadlineSeconds: 600, webhooks: [{ url: hanging.url, name: 'hanging', timeoutMs: 300 }] },
+    });
+    const [r] = await sendTestAlert(cfg.alerts, 'i1', { initialMs: 5, maxMs: 10 });
+    expect(r.outcome).toMatchObject({ status: 'failed', attempts: 2, error: 'no response within 300 ms', permanent: false });
+    expect(hanging.arrived()).toBe(2);
+  });
+
   test('an abort (shutdown) abandons a delivery in flight and leaves it pending', async () => {
     const hanging = await rx();
     hanging.hang(true);
