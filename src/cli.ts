@@ -16,6 +16,7 @@ import { migrate, schemaVersion } from './store/migrations';
 import { NoStoreError } from './store/read-access';
 import { runValidate } from './cli/validate';
 import { forTerminal } from './core/text';
+import { runAlertsTest } from './cli/alerts';
 
 async function main(argv: string[]): Promise<number> {
   const args: CliArgs = parseCli(argv);
@@ -71,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
       return runDrift(cfg, args);
     case 'collisions':
       return runCollisions(cfg, args);
+    case 'alerts':
+      return runAlertsTest(cfg, args);
     case 'migrate': {
       const store = openStore(cfg.clickhouse);
       const applied = await migrate(store);

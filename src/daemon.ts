@@ -63,11 +63,14 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
     storeReady: app.prepare(),
   }));
   const startedAt = Date.now();
+  // Aborted when stopping: alert deliveries in flight are abandoned and stay pending for the next leader.
+  const stopAlerts = new AbortController();
   const notifier = new WebhookNotifier(cfg.alerts, app.store, cfg.instanceId, metrics, log, {
-    initialMs: cfg.store.retryInitialMs,
-    maxMs: cfg.store.retryMaxMs,
+    retry: { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs },
+    signal: stopAlerts.signal,
   });
   const jobs: WindowJob[] = [];
+  if (notifier.enabled) jobs.push({ name: 'alert redelivery', run: () => notifier.redeliver() });
   if (cfg.drift.enabled)
     jobs.push({ name: 'drift evaluation', run: () => new DriftEvaluator(cfg, app.store, app.refs, metrics, log, notifier).run() });
   if (cfg.collisions.enabled) jobs.push({ name: 'embedding-table statistics', run: () => new LookupEvaluator(cfg, app.store).run() });
@@ -169,6 +172,7 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
       (stopping ??= (async () => {
         clearInterval(heartbeat);
         log.info('stopping: draining, flushing, committing');
+        stopAlerts.abort();
         // Leader jobs (evaluation, alert delivery) get until the deadline; unsent alerts are
         // retried by the next leader (the alerts table records what was sent).
         await Promise.race([scheduler.stop(), sleep(Math.max(0, deadline - Date.now() - 1000))]);

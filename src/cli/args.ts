@@ -8,8 +8,12 @@ import { accessSync, constants, statSync } from 'node:fs';
 
 export class UsageError extends Error {}
 
-/** Exit codes (README "Commands"). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, noStore: 3 } as const;
+/** Exit codes (README "Commands"): 3 is "nothing to read" for read commands and "findings" for replay --fail-on. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, noStore: 3, findings: 3 } as const;
+
+/** What `replay --fail-on` can gate on. */
+export const FAIL_ON = ['drift', 'collisions', 'poisoning'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
 
 interface OptionSpec {
   name: string;
@@ -53,14 +57,33 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   replay: {
     summary: 'an NDJSON file (or - for stdin) through the same pipeline; one report',
-    usage: 'featurewatch replay --input FILE [--reference FILE] [--window SECONDS] [--json]',
+    usage: 'featurewatch replay --input FILE [--reference FILE] [--window SECONDS] [--json] [--alerts] [--fail-on LIST]',
     options: [
       config,
       { name: 'input', short: 'i', type: 'string', value: 'FILE', help: "NDJSON input, one v1 JSON object per line ('-' = stdin)" },
       { name: 'reference', type: 'string', value: 'FILE', help: 'reference NDJSON for drift (default: none)' },
       { name: 'window', type: 'string', value: 'SECONDS', help: 'tumbling windows instead of one window for the whole input' },
       json,
+      {
+        name: 'alerts',
+        type: 'boolean',
+        help: 'send the alerts the report raises through alerts.webhooks (outcomes on stderr)',
+      },
+      {
+        name: 'fail-on',
+        type: 'string',
+        value: 'LIST',
+        help: 'exit 3 when the report has any of these findings: drift,collisions,poisoning (comma list)',
+      },
     ],
+    notes:
+      'Exit codes: 0 done, 1 failure (also: an alert that could not be delivered), 2 usage or config error,\n3 a finding named by --fail-on (drift: a drifted model verdict; collisions: an exact or near collision\nor an embedding table past alerts.lookupZ; poisoning: a poisoning signal).',
+  },
+  alerts: {
+    summary: 'alert tools: `alerts test` sends a test alert through every configured webhook',
+    usage: 'featurewatch alerts test [-c FILE]',
+    options: [config],
+    notes: "Prints each webhook's outcome; exits 0 when every webhook accepted it, 1 otherwise, 2 when none is configured.",
   },
   demo: {
     summary: 'a synthetic stream into the embedded ClickHouse, with a summary',
@@ -143,7 +166,8 @@ ${Object.entries(COMMANDS)
 Options:
 ${optionLines([config, help, { name: 'version', short: 'V', type: 'boolean', help: 'print the featurewatch version (also -v, --show-version)' }])}
 
-Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 nothing to read (drift, collisions).
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 nothing to read (drift,
+collisions) or a finding named by replay --fail-on.
 `;
 
 export interface CliArgs {
@@ -163,6 +187,12 @@ export interface CliArgs {
   from?: string;
   to?: string;
   daemon?: string;
+  /** replay --alerts */
+  alerts: boolean;
+  /** replay --fail-on */
+  failOn: FailOn[];
+  /** The subcommand of `alerts` (test). */
+  action?: string;
   help: boolean;
   showVersion: boolean;
 }
@@ -206,7 +236,18 @@ export function parseCli(argv: string[]): CliArgs {
   // A first, lenient pass finds the command wherever the options are; the second is strict for it.
   const loose = parse(argv, all, false);
   const command = loose.positionals[0] ?? '';
-  const base: CliArgs = { command, json: false, events: 200_000, seed: 42, keep: false, limit: 20, help: false, showVersion: false };
+  const base: CliArgs = {
+    command,
+    json: false,
+    events: 200_000,
+    seed: 42,
+    keep: false,
+    limit: 20,
+    alerts: false,
+    failOn: [],
+    help: false,
+    showVersion: false,
+  };
   if (!command) {
     let p;
     try {
@@ -255,13 +296,33 @@ export function parseCli(argv: string[]): CliArgs {
     from: s('from'),
     to: s('to'),
     daemon: s('daemon'),
+    alerts: !!v.alerts,
+    failOn: failOn(s('fail-on')),
     help: !!v.help,
   };
   if (args.help) return args;
-  if (parsed.positionals.length > 1)
-    throw new UsageError(`${command}: unexpected argument '${parsed.positionals[1]}' (see featurewatch ${command} --help)`);
+  // `alerts` takes its action as a positional (alerts test); every other command takes none.
+  const positionals = parsed.positionals.slice(1);
+  if (command === 'alerts') {
+    if (positionals[0] !== 'test')
+      throw new UsageError(
+        `alerts: ${positionals[0] === undefined ? 'missing action' : `unknown action '${positionals[0]}'`} (usage: featurewatch alerts test [-c FILE])`,
+      );
+    args.action = positionals.shift();
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`${command}: unexpected argument '${positionals[0]}' (see featurewatch ${command} --help)`);
   checkBeforeStart(args);
   return args;
+}
+
+function failOn(v: string | undefined): FailOn[] {
+  if (v === undefined) return [];
+  const items = v.split(',').map((x) => x.trim());
+  for (const x of items)
+    if (!(FAIL_ON as readonly string[]).includes(x))
+      throw new UsageError(`replay: --fail-on '${x}' is not one of ${FAIL_ON.join(', ')} (a comma list, e.g. --fail-on drift,poisoning)`);
+  return [...new Set(items as FailOn[])];
 }
 
 /** Usage errors a command would otherwise hit only after opening (and maybe creating) the store. */
@@ -270,6 +331,8 @@ function checkBeforeStart(a: CliArgs): void {
     if (!a.input) throw new UsageError('replay: --input FILE is required (use - for stdin)');
     inputFile('replay', 'input', a.input, true);
     inputFile('replay', 'reference', a.reference);
+    // Without a reference there is no drift to find, and a gate that cannot fail is a silent pass.
+    if (a.failOn.includes('drift') && !a.reference) throw new UsageError('replay: --fail-on drift needs --reference FILE');
   }
   if (a.command === 'baseline') {
     if (!a.model) throw new UsageError('baseline: --model NAME is required');

@@ -4,7 +4,7 @@
  */
 import { FeatureEvent, PREDICTION_FEATURE } from '../core/event';
 import { Config } from '../config/schema';
-import { DriftWindow, evaluateWindow, FeatureDriftResult, VectorDriftResult, ModelDriftVerdict } from '../drift';
+import { DriftWindow, evaluateWindow, FeatureDriftResult, VectorDriftResult, ModelDriftVerdict, WindowDriftReport } from '../drift';
 import { ReferenceRegistry } from '../references/registry';
 import { evaluateOptions } from '../evaluation/drift-evaluator';
 
@@ -16,6 +16,8 @@ export interface ReplayDrift {
 
 export class ReplayDriftReport {
   private readonly windows = new Map<string, { ws: number; model: string; w: DriftWindow }>();
+  /** Each evaluated (window, model), filled by build(): what `replay --alerts` raises alerts from. */
+  readonly evaluated: { model: string; windowStart: number; report: WindowDriftReport }[] = [];
   constructor(
     private readonly cfg: Config,
     private readonly refs: ReferenceRegistry,
@@ -37,6 +39,7 @@ export class ReplayDriftReport {
     const sorted = [...this.windows.values()].sort((a, b) => a.ws - b.ws || (a.model < b.model ? -1 : 1));
     for (const s of sorted) {
       const r = evaluateWindow(this.refs.get(s.model)!.profile, s.w, { ...evaluateOptions(this.cfg.drift), model: s.model });
+      this.evaluated.push({ model: s.model, windowStart: s.ws, report: r });
       const window_start = this.windowSeconds === 0 ? null : new Date(s.ws).toISOString();
       out.drift.push(...r.features.map((f) => ({ ...f, window_start })));
       out.drift_vectors.push(...r.vectors.map((v) => ({ ...v, window_start })));

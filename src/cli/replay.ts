@@ -14,10 +14,16 @@ import { FeatureEvent } from '../core/event';
 import { driftTable } from './drift-table';
 import { CollisionDetector, CollisionTally, DetectorEvent, LookupTracker, collisionReport, lookupTrackerOptions } from '../collisions';
 import { collisionSummary } from './collision-summary';
+import { WebhookNotifier } from '../alerts/webhook';
+import { replayFindings, replayObservations, ReplayFindingsInput } from './replay-alerts';
+import { outcomeText } from './alerts';
+import { EXIT } from './args';
 
 export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
   if (!args.input) throw new UsageError('replay: --input FILE is required (use - for stdin)');
   // Read the reference before opening the store: a bad reference file then creates nothing.
+  if (args.alerts && cfg.alerts.webhooks.length === 0)
+    throw new UsageError('replay --alerts: alerts.webhooks is empty (configure a webhook in the config file or FW_ALERTS__WEBHOOKS)');
   const refFile = args.reference ? await referencesFromFile(args.reference, cfg) : undefined;
   const windowSeconds = args.window ?? 0;
   let report: ReplayDriftReport | undefined;
@@ -42,6 +48,12 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   const tally = new CollisionTally();
   if (detector) hooks.push((ev) => tally.add(ev.model, detector.observe(ev, detected)));
   if (lookups) hooks.push((ev) => ev.lookups && lookups.observe(ev.model, ev.lookups));
+  // The input's event-time span: the time of alerts about the whole input.
+  const span = { first: Infinity, last: -Infinity };
+  hooks.push((ev) => {
+    if (ev.ts < span.first) span.first = ev.ts;
+    if (ev.ts > span.last) span.last = ev.ts;
+  });
   const progress = new Progress('replay', { unit: 'lines' });
   const share = (p: FileProgress) => (p.totalBytes ? p.bytes / p.totalBytes : undefined);
   const group = `replay:${args.input === '-' ? 'stdin' : resolve(args.input)}`;
@@ -78,6 +90,37 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     if (report) process.stdout.write(`\nDrift against ${args.reference}:\n${driftTable(drift.drift, drift.drift_models)}\n`);
     if (detector) process.stdout.write(`\n${collisionSummary(coll)}\n`);
   }
+  let code: number = EXIT.ok;
+  if (args.alerts || args.failOn.length) {
+    if (span.first === Infinity) span.first = span.last = Date.now();
+    const found: ReplayFindingsInput = { drift: report?.evaluated ?? [], collisions: coll, windowSeconds, span, reference: args.reference };
+    if (args.alerts) {
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const notifier = new WebhookNotifier(cfg.alerts, app.store, cfg.instanceId, app.metrics, log, {
+        retry: { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs },
+        signal: stop.signal,
+      });
+      const sent = await notifier.observe(replayObservations(cfg, found)).finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      });
+      for (const s of sent)
+        process.stderr.write(
+          `alert ${s.doc.status} ${s.doc.kind} ${s.doc.model}/${s.doc.subject} → ${s.webhook}: ${outcomeText(s.outcome)}\n`,
+        );
+      if (sent.length === 0) process.stderr.write('alerts: nothing to send (no finding, or already sent from this store)\n');
+      if (sent.some((s) => s.outcome.status !== 'sent')) code = EXIT.failure;
+    }
+    const findings = replayFindings(cfg, found);
+    const hits = args.failOn.filter((k) => findings[k].length > 0);
+    if (hits.length) {
+      process.stderr.write(`featurewatch: --fail-on: ${hits.map((k) => `${k}: ${findings[k].join(', ')}`).join('; ')}\n`);
+      if (code === EXIT.ok) code = EXIT.findings;
+    }
+  }
   await app.close();
-  return 0;
+  return code;
 }

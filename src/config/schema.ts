@@ -315,20 +315,55 @@ export function nearLshShape(near: { maxL2?: number; tables?: number; bitsPerTab
   return { tables: near.tables ?? (l2 ? 12 : 10), bitsPerTable: near.bitsPerTable ?? (l2 ? 4 : 18) };
 }
 
+/** Webhook payload formats (README "Alerts"); `generic` is featurewatch's own versioned schema. */
+export const WEBHOOK_FORMATS = ['generic', 'alertmanager', 'slack', 'pagerduty'] as const;
+
+// Standard Webhooks secrets: `whsec_` + base64 of 24 to 64 random bytes.
+const webhookSecret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'expected whsec_ followed by base64 (Standard Webhooks secret)')
+  .refine((s) => {
+    const n = Buffer.from(s.slice(6), 'base64').length;
+    return n >= 24 && n <= 64;
+  }, 'the secret must encode 24 to 64 bytes');
+
+export const webhookSchema = z
+  .object({
+    url: z.string().url().describe('Receiver URL (credentials and query tokens in it are redacted in logs and the alerts table).'),
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('how outputs, logs and the alerts table name this webhook (default: its redacted URL and a short hash of the full URL)'),
+    format: z
+      .enum(WEBHOOK_FORMATS)
+      .default('generic')
+      .describe(
+        'payload format: generic (versioned featurewatch JSON), alertmanager (webhook payload v4), slack (incoming webhook), pagerduty (Events API v2)',
+      ),
+    secret: webhookSecret
+      .optional()
+      .describe(
+        'Standard Webhooks signing secret (whsec_…): adds webhook-id, webhook-timestamp and webhook-signature headers (secret: redacted)',
+      ),
+    routingKey: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PagerDuty integration (routing) key; required with format pagerduty (secret: redacted)'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. Authorization (secret: redacted).'),
+    timeoutMs: positiveInt.default(5000).describe('per-attempt timeout, ms'),
+    sendResolved: z.boolean().default(true).describe('also send resolved notifications when the condition clears'),
+  })
+  .strict()
+  .superRefine((h, ctx) => {
+    if (h.format === 'pagerduty' && !h.routingKey)
+      ctx.addIssue({ code: 'custom', path: ['routingKey'], message: 'required with format pagerduty (the Events API v2 routing key)' });
+  });
+
 export const alertsSchema = z
   .object({
-    webhooks: z
-      .array(
-        z
-          .object({
-            url: z.string().url().describe('Receiver URL (credentials and query tokens in it are redacted in logs and the alerts table).'),
-            headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. Authorization (secret: redacted).'),
-            timeoutMs: positiveInt.default(5000).describe('Per-attempt timeout.'),
-          })
-          .strict(),
-      )
-      .default([])
-      .describe('Webhooks every alert is sent to.'),
+    webhooks: z.array(webhookSchema).default([]).describe('Webhooks every alert is sent to.'),
     modelDrift: z.boolean().default(true).describe("Alert when a model's window verdict is drifted."),
     featureDrift: z.boolean().default(false).describe('Also alert per drifted feature (noisier).'),
     poisoning: z.boolean().default(true).describe('Alert on every poisoning signal (a collision between inputs with different labels).'),
@@ -340,6 +375,19 @@ export const alertsSchema = z
         "Alert when an embedding table's colliding rows exceed uniform hashing by this many σ, or its rows used fall short by as many (0: off).",
       ),
     maxAttempts: positiveInt.default(8).describe('Attempts per webhook before the alert is recorded as failed.'),
+    concurrency: positiveInt.default(4).describe('webhooks delivered to in parallel (each webhook gets its notifications in order)'),
+    deliveryDeadlineSeconds: z
+      .number()
+      .positive()
+      .default(60)
+      .describe('total time for one delivery round; what is unfinished then stays pending and is retried in the next round'),
+    externalUrl: z
+      .string()
+      .url()
+      .optional()
+      .describe(
+        'link put into notifications (e.g. the Grafana drift dashboard): Alertmanager externalURL/generatorURL, Slack and PagerDuty links',
+      ),
   })
   .strict();
 

@@ -21,7 +21,7 @@ import { Store, queryRows } from '../store/client';
 import { driftRows } from './drift-rows';
 import { Metrics } from '../ops/metrics';
 import { WebhookNotifier } from '../alerts/webhook';
-import { driftAlerts } from '../alerts/drift-alerts';
+import { driftObservations } from '../alerts/drift-alerts';
 import { chTime } from '../store/rows';
 import { WindowKey } from '../core/window-key';
 import { labelValue } from '../core/text';
@@ -139,7 +139,11 @@ export class DriftEvaluator {
       const report = this.evaluate(k, w, profile);
       await this.write(k, report, comparedWith);
       // After the results are stored: an alert always points at stored evidence.
-      await this.notifier?.notify(driftAlerts(this.cfg.alerts, k, report));
+      const start = parseChTime(k.windowStart);
+      const against = comparedWith === 'reference' ? `reference v${k.referenceVersion}` : comparedWith;
+      await this.notifier?.observe(
+        driftObservations(this.cfg.alerts, { model: k.model, start, end: start + k.windowSeconds * 1000, against }, report),
+      );
       done.push({ key: k, report });
       this.log.info(
         { model: k.model, window: k.windowStart, drifted: report.model.drifted, share: report.model.share_drifted },

@@ -147,7 +147,7 @@ export class Metrics {
     });
     this.alerts = new Counter({
       name: 'featurewatch_alerts_total',
-      help: 'Webhook alerts by kind and outcome (sent, failed)',
+      help: 'Alert notifications (firing and resolved) per webhook, by kind and outcome: sent, failed (gave up), deferred (left pending for a later round)',
       labelNames: ['kind', 'status'],
       registers: [r],
     });

@@ -7,6 +7,7 @@
  */
 import { Store, queryRows } from './client';
 import { PARTIAL_TABLES, partsTable, SUPERSEDED_TABLE } from './tables';
+import { redactUrl, REDACTED } from '../config/secrets';
 
 /**
  * Renames a partial-state table to its `_parts` name and puts a view with the old name over it
@@ -248,7 +249,52 @@ export const MIGRATIONS: Migration[] = [
       ...PARTIAL_TABLES.map(filteredView),
     ],
   },
+  {
+    version: 9,
+    name: 'alert lifecycle: firing/resolved, condition, pending deliveries, redacted webhook names',
+    statements: [
+      `ALTER TABLE {db}.alerts {on_cluster} ADD COLUMN IF NOT EXISTS state LowCardinality(String) DEFAULT 'firing'`,
+      `ALTER TABLE {db}.alerts {on_cluster} ADD COLUMN IF NOT EXISTS condition String DEFAULT ''`,
+      `ALTER TABLE {db}.alerts {on_cluster} ADD COLUMN IF NOT EXISTS ends_at Nullable(DateTime64(3, 'UTC'))`,
+      `ALTER TABLE {db}.alerts {on_cluster} ADD COLUMN IF NOT EXISTS labels Map(String, String)`,
+      // `pending`: the intent to notify, written before delivery so an interrupted one is retried.
+      `ALTER TABLE {db}.alerts {on_cluster} MODIFY COLUMN status Enum8('sent' = 1, 'failed' = 2, 'pending' = 3)`,
+      redactStoredWebhooks,
+    ],
+  },
 ];
+
+/**
+ * Earlier releases stored webhook URLs as given, tokens included: keep only their redacted form.
+ * `webhook` is a sorting key column (no UPDATE), so the rows are copied redacted, then the
+ * originals deleted.
+ */
+async function redactStoredWebhooks(store: Store, render: (sql: string) => string): Promise<void> {
+  const rows = await queryRows<{ webhook: string }>(store, render(`SELECT DISTINCT webhook FROM {db}.alerts`));
+  const columns = (
+    await queryRows<{ name: string }>(
+      store,
+      `SELECT name FROM system.columns WHERE database = {db:String} AND table = 'alerts' AND default_kind NOT IN ('MATERIALIZED', 'ALIAS') ORDER BY position`,
+      { db: store.database },
+    )
+  ).map((c) => c.name);
+  const list = columns.map((c) => `\`${c}\``).join(', ');
+  const values = columns.map((c) => (c === 'webhook' ? '{r:String}' : `\`${c}\``)).join(', ');
+  for (const { webhook } of rows) {
+    const redacted = String(redactUrl(webhook));
+    if (redacted === webhook || webhook.includes(REDACTED)) continue;
+    const query_params = { r: redacted, w: webhook };
+    await store.client.command({
+      query: render(`INSERT INTO {db}.alerts (${list}) SELECT ${values} FROM {db}.alerts WHERE webhook = {w:String}`),
+      query_params,
+    });
+    await store.client.command({
+      query: render(`ALTER TABLE {db}.alerts {on_cluster} DELETE WHERE webhook = {w:String}`),
+      query_params,
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+  }
+}
 
 export function render(sql: string, store: Store): string {
   const c = store.cluster;
