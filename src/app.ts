@@ -57,7 +57,7 @@ export function defaultAnalyzers(
 ): () => Analyzer[] {
   return () => [
     new QualityAnalyzer(cfg.window.topK, caps),
-    ...(cfg.drift.enabled ? [new DriftAnalyzer(refs, caps)] : []),
+    ...(cfg.drift.enabled ? [new DriftAnalyzer(refs, caps, cfg.drift.segments)] : []),
     ...(detector ? [new CollisionAnalyzer(detector, caps, collisionMetrics), new LookupAnalyzer(caps)] : []),
   ];
 }

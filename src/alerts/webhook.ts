@@ -6,7 +6,7 @@
  * outcome, sent or failed, is recorded in `alerts`.
  *
  * Payload (POST, application/json):
- *   { alert_id, kind, severity, model, subject, window_start, summary, details, featurewatch_version }
+ *   { alert_id, kind, severity, model, subject, window_start, summary, details, [labels], featurewatch_version }
  */
 import { createHash } from 'node:crypto';
 import { Logger } from 'pino';
@@ -25,6 +25,8 @@ export interface Alert {
   windowStart: string;
   summary: string;
   details: Record<string, unknown>;
+  /** Extra labels for routing (a drift alert's `segment`); sent as `labels` when present. */
+  labels?: Record<string, string>;
 }
 
 export function alertId(a: Pick<Alert, 'kind' | 'model' | 'subject' | 'windowStart'>): string {
@@ -76,6 +78,7 @@ export class WebhookNotifier {
       window_start: a.windowStart,
       summary: a.summary,
       details: a.details,
+      ...(a.labels ? { labels: a.labels } : {}),
       featurewatch_version: VERSION,
     };
     const body = JSON.stringify(payload);

@@ -9,3 +9,4 @@ export { chi2Sf, gammaQ, logGamma } from './special';
 export { adjustPValues } from './multiple';
 export * from './evaluate';
 export { profileFromWindow, profileOnSameBins } from './rebase';
+export * from './segments';
