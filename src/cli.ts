@@ -15,6 +15,7 @@ import { openStore } from './store/client';
 import { migrate, schemaVersion } from './store/migrations';
 import { NoStoreError } from './store/read-access';
 import { runValidate } from './cli/validate';
+import { runReport } from './cli/report';
 
 async function main(argv: string[]): Promise<number> {
   const args: CliArgs = parseCli(argv);
@@ -70,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
       return runDrift(cfg, args);
     case 'collisions':
       return runCollisions(cfg, args);
+    case 'report':
+      return runReport(cfg, log, args);
     case 'migrate': {
       const store = openStore(cfg.clickhouse);
       const applied = await migrate(store);

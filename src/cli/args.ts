@@ -36,6 +36,12 @@ const config: OptionSpec = {
   help: 'YAML config (README "Configuration"); FW_* environment variables override it',
 };
 const json: OptionSpec = { name: 'json', type: 'boolean', help: 'JSON on stdout instead of text' };
+const html: OptionSpec = {
+  name: 'html',
+  type: 'string',
+  value: 'FILE',
+  help: "also write the report as one self-contained HTML file ('-' = stdout)",
+};
 const model: OptionSpec = { name: 'model', short: 'm', type: 'string', value: 'NAME', help: 'only this model' };
 const daemon: OptionSpec = {
   name: 'daemon',
@@ -60,6 +66,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       { name: 'reference', type: 'string', value: 'FILE', help: 'reference NDJSON for drift (default: none)' },
       { name: 'window', type: 'string', value: 'SECONDS', help: 'tumbling windows instead of one window for the whole input' },
       json,
+      html,
     ],
   },
   demo: {
@@ -85,7 +92,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   baseline: {
     summary: "build a model's drift reference from a file or a stored range and store it (next version)",
-    usage: 'featurewatch baseline --model M (--input FILE | --from T --to T) [--model-version V] [--ref-version N]',
+    usage: 'featurewatch baseline --model M (--input FILE | --from T --to T) [--model-version V] [--ref-version N] [--suggest-constraints]',
     options: [
       config,
       { name: 'input', short: 'i', type: 'string', value: 'FILE', help: 'NDJSON reference data, or instead:' },
@@ -94,6 +101,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
       { name: 'model', short: 'm', type: 'string', value: 'NAME', help: 'model whose events form the reference (required)' },
       { name: 'model-version', type: 'string', value: 'V', help: 'only events of this model_version' },
       { name: 'ref-version', type: 'string', value: 'N', help: 'store as this reference version (default: newest + 1)' },
+      {
+        name: 'suggest-constraints',
+        type: 'boolean',
+        help: 'print constraints suggested by the reference as YAML (the `constraints:` config section) instead of storing it',
+      },
     ],
   },
   drift: {
@@ -106,6 +118,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'print the largest collision clusters, newest near pairs, table statistics',
     usage: 'featurewatch collisions [--model M] [--limit N] [--json]',
     options: [config, model, { name: 'limit', type: 'string', value: 'N', help: 'rows per section (default 20)' }, json, daemon],
+    notes: 'Exit code 3 when there is no store (or no featurewatch database in it) to read.',
+  },
+  report: {
+    summary: 'one self-contained HTML report of a stored window: verdict, features, segments, constraints, collisions',
+    usage: 'featurewatch report --model M [--window T|latest] --html FILE',
+    options: [
+      config,
+      { name: 'model', short: 'm', type: 'string', value: 'NAME', help: 'the model to report on (required)' },
+      { name: 'window', type: 'string', value: 'T', help: "start of the evaluated window (ISO-8601), or 'latest' (default)" },
+      { ...html, help: "where to write the HTML ('-' = stdout; required)" },
+      daemon,
+    ],
     notes: 'Exit code 3 when there is no store (or no featurewatch database in it) to read.',
   },
   validate: {
@@ -163,6 +187,10 @@ export interface CliArgs {
   from?: string;
   to?: string;
   daemon?: string;
+  html?: string;
+  /** `report`: a window start (ISO-8601) or 'latest'. */
+  reportWindow?: string;
+  suggestConstraints: boolean;
   help: boolean;
   showVersion: boolean;
 }
@@ -206,7 +234,17 @@ export function parseCli(argv: string[]): CliArgs {
   // A first, lenient pass finds the command wherever the options are; the second is strict for it.
   const loose = parse(argv, all, false);
   const command = loose.positionals[0] ?? '';
-  const base: CliArgs = { command, json: false, events: 200_000, seed: 42, keep: false, limit: 20, help: false, showVersion: false };
+  const base: CliArgs = {
+    command,
+    json: false,
+    events: 200_000,
+    seed: 42,
+    keep: false,
+    limit: 20,
+    suggestConstraints: false,
+    help: false,
+    showVersion: false,
+  };
   if (!command) {
     let p;
     try {
@@ -243,7 +281,11 @@ export function parseCli(argv: string[]): CliArgs {
     config: s('config'),
     input: s('input'),
     reference: s('reference'),
-    window: s('window') === undefined ? undefined : num('window', s('window'), 0),
+    // `report --window` names a window start; every other command's --window is a length.
+    window: s('window') === undefined || command === 'report' ? undefined : num('window', s('window'), 0),
+    reportWindow: command === 'report' ? (s('window') ?? 'latest') : undefined,
+    html: s('html'),
+    suggestConstraints: !!v['suggest-constraints'],
     json: !!v.json,
     events: num('events', s('events'), 200_000, true),
     seed: num('seed', s('seed'), 42, true),
@@ -280,6 +322,13 @@ function checkBeforeStart(a: CliArgs): void {
       if (a[k] !== undefined && Number.isNaN(Date.parse(a[k]!))) throw new UsageError(`baseline: --${k} '${a[k]}' is not an ISO-8601 time`);
     inputFile('baseline', 'input', a.input);
   }
+  if (a.command === 'report') {
+    if (!a.model) throw new UsageError('report: --model NAME is required');
+    if (!a.html) throw new UsageError("report: --html FILE is required ('-' for stdout)");
+    if (a.reportWindow !== 'latest' && Number.isNaN(Date.parse(a.reportWindow!)))
+      throw new UsageError(`report: --window '${a.reportWindow}' is not an ISO-8601 time or 'latest'`);
+  }
+  if (a.html !== undefined && a.html !== '-' && a.html.trim() === '') throw new UsageError(`${a.command}: --html needs a file name`);
   if (a.daemon !== undefined) {
     try {
       const u = new URL(a.daemon);

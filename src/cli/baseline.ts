@@ -23,6 +23,8 @@ import {
   segmentProfiles,
 } from '../drift';
 import { chTime } from '../store/rows';
+import { stringify as stringifyYaml } from 'yaml';
+import { suggestConstraints } from '../references/suggest-constraints';
 
 async function fromStoredRange(
   store: Store,
@@ -84,9 +86,26 @@ async function fromStoredRange(
   return { profile, events };
 }
 
+/** YAML for the `constraints:` section, with a comment saying where it came from. */
+function constraintsYaml(model: string, source: string, profile: ReferenceProfile, events: number): string {
+  const list = suggestConstraints(model, profile, events);
+  return `# constraints suggested by featurewatch baseline from ${source} (${events} events of model '${model}'); edit before use\n${stringifyYaml({ constraints: list })}`;
+}
+
 export async function runBaseline(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
   // Options were checked by parseCli (model given, input readable or a valid range).
   const range = args.from !== undefined;
+  if (args.suggestConstraints && !range) {
+    // From a file nothing is stored, so the store is not opened.
+    const file = await referencesFromFile(args.input!, cfg, { model: args.model!, modelVersion: args.modelVersion });
+    const p = file.profiles.get(args.model!);
+    if (!p)
+      throw new UsageError(
+        `baseline: no valid events of model '${args.model}' in ${args.input} (${file.lines} lines, ${file.rejected} rejected)`,
+      );
+    process.stdout.write(constraintsYaml(args.model!, `file ${resolve(args.input!)}`, p.profile, p.events));
+    return 0;
+  }
   const store = openStore(cfg.clickhouse);
   await migrate(store);
   const refs = new ReferenceRegistry(cfg.drift, store, log, cfg.instanceId);
@@ -106,6 +125,10 @@ export async function runBaseline(cfg: Config, log: Logger, args: CliArgs): Prom
         );
       built = p;
       source = `file ${resolve(args.input!)}${args.modelVersion ? ` model_version=${args.modelVersion}` : ''}`;
+    }
+    if (args.suggestConstraints) {
+      process.stdout.write(constraintsYaml(args.model!, source, built.profile, built.events));
+      return 0;
     }
     const version = await refs.save(args.model!, built.profile, source, built.events, args.refVersion);
     const nf = Object.keys(built.profile.features).length;

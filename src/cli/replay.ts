@@ -14,6 +14,8 @@ import { FeatureEvent } from '../core/event';
 import { driftTable } from './drift-table';
 import { CollisionDetector, CollisionTally, DetectorEvent, LookupTracker, collisionReport, lookupTrackerOptions } from '../collisions';
 import { collisionSummary } from './collision-summary';
+import { ConstraintCounter, ConstraintSet, constraintResult } from '../analyzers/constraints';
+import { writeHtml, replayHtml } from './report-data';
 
 export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
   if (!args.input) throw new UsageError('replay: --input FILE is required (use - for stdin)');
@@ -41,6 +43,10 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   const detected: DetectorEvent[] = [];
   const tally = new CollisionTally();
   if (detector) hooks.push((ev) => tally.add(ev.model, detector.observe(ev, detected)));
+  // Constraints over the same windows as the store's, counted in-process for the report.
+  const constraintSet = new ConstraintSet(cfg.constraints);
+  const constraintCounter = constraintSet.empty ? null : new ConstraintCounter(constraintSet);
+  if (constraintCounter) hooks.push((ev, ws) => constraintCounter.observe(ev, ws));
   if (lookups) hooks.push((ev) => ev.lookups && lookups.observe(ev.model, ev.lookups));
   const progress = new Progress('replay', { unit: 'lines' });
   const share = (p: FileProgress) => (p.totalBytes ? p.bytes / p.totalBytes : undefined);
@@ -56,6 +62,17 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   for (const v of (await app.metrics.rejected.get()).values) rejected[String(v.labels.reason)] = v.value;
   const events = (await app.metrics.eventsAccepted.get()).values.reduce((s, v) => s + v.value, 0);
   const drift = report?.build() ?? { drift: [], drift_vectors: [], drift_models: [] };
+  const constraints = (constraintCounter?.take() ?? [])
+    .map((c) =>
+      constraintResult(
+        { ...c, feature: c.rule.feature, rule: c.rule.rule, maxRate: c.rule.maxRate, bound: c.rule.bound },
+        windowSeconds === 0 ? null : new Date(c.windowStart).toISOString(),
+      ),
+    )
+    .sort(
+      (a, b) =>
+        (a.window_start ?? '').localeCompare(b.window_start ?? '') || a.model.localeCompare(b.model) || a.feature.localeCompare(b.feature),
+    );
   const coll = detector
     ? collisionReport(detector, detected, tally, lookups?.stats() ?? [])
     : { collisions: { exact: [], near: [], poisoning: [], unstable: [], degenerate: [] }, lookups: [] };
@@ -69,13 +86,21 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     events,
     rejected,
     ...drift,
+    constraints,
     ...coll,
   };
+  if (args.html) await writeHtml(args.html, replayHtml(out, report?.states() ?? []));
   if (args.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   else {
     const total = Object.values(rejected).reduce((a, b) => a + b, 0);
     process.stdout.write(`replayed ${lines} lines: ${events} events, ${total} rejected\n\n${await storeSummary(app.store)}\n`);
     if (report) process.stdout.write(`\nDrift against ${args.reference}:\n${driftTable(drift.drift, drift.drift_models)}\n`);
+    const failed = constraints.filter((c) => c.failed);
+    if (constraints.length)
+      process.stdout.write(
+        `\nConstraints: ${constraints.length} rules checked, ${failed.length} failed${failed.map((c) => `\n  ${c.model}.${c.feature} ${c.rule} (${c.bound}): ${c.violations}/${c.checked}`).join('')}\n`,
+      );
+    if (args.html && args.html !== '-') process.stdout.write(`\nHTML report: ${args.html}\n`);
     if (detector) process.stdout.write(`\n${collisionSummary(coll)}\n`);
   }
   await app.close();

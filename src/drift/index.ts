@@ -10,3 +10,4 @@ export { adjustPValues } from './multiple';
 export * from './evaluate';
 export { profileFromWindow, profileOnSameBins } from './rebase';
 export * from './segments';
+export * from './distribution';
