@@ -8,7 +8,7 @@
 import { ConstraintConfig } from '../config/schema';
 import { ReferenceProfile } from '../drift';
 
-const ceil3 = (x: number) => Math.min(1, Math.ceil(x * 1000 - 1e-9) / 1000);
+const ceil3 = (x: number) => Math.min(1, Math.max(0, Math.ceil(x * 1000 - 1e-9) / 1000));
 
 export function suggestConstraints(model: string, profile: ReferenceProfile, events: number): ConstraintConfig[] {
   const out: ConstraintConfig[] = [];

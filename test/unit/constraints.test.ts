@@ -55,7 +55,7 @@ function bruteForce(events: FeatureEvent[]): Map<string, { checked: number; viol
     const c = e.features.country;
     add(e.model, 'country', 'allowed', c !== null && c !== undefined, !['DE', 'FR', 'true', '3'].includes(String(c)));
     add(e.model, 'country', 'required', true, c === undefined);
-    add(e.model, '__prediction__', 'max', typeof e.prediction === 'number', (e.prediction ?? 0) > 1);
+    add(e.model, '__prediction__', 'max', typeof e.prediction === 'number', Number(e.prediction ?? 0) > 1);
   }
   return out;
 }

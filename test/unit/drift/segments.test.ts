@@ -199,7 +199,7 @@ describe('segments equal the global code path on the filtered data', () => {
 });
 
 /** Floating-point sums over merged partial states may differ in the last bits (Chan et al. moments). */
-function round(f: Record<string, unknown>): Record<string, unknown> {
+function round(f: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(f)) out[k] = typeof v === 'number' ? Number(v.toPrecision(10)) : v;
   return out;
