@@ -85,18 +85,26 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits once stdout and stderr have taken everything written: to a pipe they are asynchronous, and
+ * process.exit() right after a large write (a `replay --json` report) would cut it short.
+ */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (err: Error) => {
     if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(`featurewatch: ${err.message}\n`);
-      process.exit(EXIT.usage);
+      return exitAfterFlush(EXIT.usage);
     }
     if (err instanceof NoStoreError) {
       process.stderr.write(`featurewatch: ${err.message}\n`);
-      process.exit(EXIT.noStore);
+      return exitAfterFlush(EXIT.noStore);
     }
     process.stderr.write(`featurewatch: ${err.stack ?? err.message}\n`);
-    process.exit(1);
+    exitAfterFlush(1);
   },
 );

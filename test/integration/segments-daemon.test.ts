@@ -12,45 +12,13 @@ import { Config } from '../../src/config/schema';
 import { ModelReferenceBuilder, ReferenceRegistry } from '../../src/references/registry';
 import { Decoder } from '../../src/decode';
 import { isRejection } from '../../src/core/rejection';
-import { mulberry32, normal } from '../../src/core/prng';
+import { segmentedMessages as messages } from '../helpers/segmented-traffic';
 import { constraintResults } from '../../src/evaluation/constraint-evaluator';
 import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helpers/env';
 import { startReadyDaemon } from '../helpers/daemon';
 import { createTopic, produce, offsets } from '../helpers/kafka';
 import { storedEvents } from '../helpers/store';
 import { startReceiver } from '../helpers/receiver';
-
-// Unequal shares, so the reference's top 3 are US, FR, DE and GB is `__other__`.
-const COUNTRIES: [string, number][] = [
-  ['US', 0.5],
-  ['FR', 0.3],
-  ['DE', 0.12],
-  ['GB', 0.08],
-];
-
-/** Traffic with a shift of num_0..num_2 for country DE only; num_3 = -100 every 50th, device 'tv' every 70th. */
-function messages(n: number, seed: number, shiftDE: number, startTs: number): string[] {
-  const rand = mulberry32(seed);
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    let u = rand();
-    let country = 'GB';
-    for (const [c, p] of COUNTRIES) {
-      if (u < p) {
-        country = c;
-        break;
-      }
-      u -= p;
-    }
-    const shift = country === 'DE' ? shiftDE : 0;
-    const features: Record<string, string | number> = { country, device: rand() < 0.5 ? 'ios' : 'web' };
-    for (let f = 0; f < 4; f++) features[`num_${f}`] = Math.round((normal(rand) + (f < 3 ? shift : 0)) * 1e4) / 1e4;
-    if (i % 50 === 49) features.num_3 = -100;
-    if (i % 70 === 69) features.device = 'tv';
-    out.push(JSON.stringify({ model: 'ranker', input_id: `s${seed}-${i}`, ts: startTs + i * 12, features }));
-  }
-  return out;
-}
 
 function cfgFor(topic: string, webhook: string): Config {
   return testConfig({
