@@ -312,6 +312,7 @@ function checkBeforeStart(a: CliArgs): void {
     if (!a.input) throw new UsageError('replay: --input FILE is required (use - for stdin)');
     inputFile('replay', 'input', a.input, true);
     inputFile('replay', 'reference', a.reference);
+    if (a.html === '-' && a.json) throw new UsageError('replay: --json and --html - would both write to stdout; give --html a file');
   }
   if (a.command === 'baseline') {
     if (!a.model) throw new UsageError('baseline: --model NAME is required');

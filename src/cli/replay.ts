@@ -91,7 +91,7 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   };
   if (args.html) await writeHtml(args.html, replayHtml(out, report?.states() ?? []));
   if (args.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-  else {
+  else if (args.html !== '-') {
     const total = Object.values(rejected).reduce((a, b) => a + b, 0);
     process.stdout.write(`replayed ${lines} lines: ${events} events, ${total} rejected\n\n${await storeSummary(app.store)}\n`);
     if (report) process.stdout.write(`\nDrift against ${args.reference}:\n${driftTable(drift.drift, drift.drift_models)}\n`);

@@ -38,6 +38,8 @@ describe('reference from the first events, with a backlog', () => {
       drift: { reference: 'first', firstEvents: FIRST },
     });
     daemon = await startDaemon(cfg, quietLogger());
+    // Queries need the schema: wait for the migrations (the backlog is consumed meanwhile).
+    await daemon.started;
     const { store } = daemon.app;
     const db = store.database;
     await waitFor(
