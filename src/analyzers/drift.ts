@@ -24,6 +24,8 @@ interface Slot {
   segment: string;
   events: number;
   window: DriftWindow;
+  /** Whole-model slots: their segments' slots, per segment feature (as `segmentsOf` lists them), by value. */
+  children?: Map<string, Slot>[];
 }
 
 export class DriftAnalyzer implements Analyzer {
@@ -54,11 +56,16 @@ export class DriftAnalyzer implements Analyzer {
     if (this.segmentFeatures.length === 0) return;
     let segs = this.segmentsOf.get(ref.profile);
     if (!segs) this.segmentsOf.set(ref.profile, (segs = activeSegments(ref.profile, this.segmentFeatures)));
-    for (const [feature, seg] of segs) {
+    const children = (s.children ??= segs.map(() => new Map<string, Slot>()));
+    for (let i = 0; i < segs.length; i++) {
+      const [feature, seg] = segs[i];
       const value = segmentOf(seg, eventValue(ev, feature));
       if (value === null) continue;
       if (value === OTHER_SEGMENT) this.caps.count('segment');
-      observeInto(this.slot(windowStart, ev.model, ref.version, segmentKey(feature, value), seg.profiles[value]), ev);
+      // Looked up under the whole-model slot: no key string per event.
+      let c = children[i].get(value);
+      if (!c) children[i].set(value, (c = this.slot(windowStart, ev.model, ref.version, segmentKey(feature, value), seg.profiles[value])));
+      observeInto(c, ev);
     }
   }
 
