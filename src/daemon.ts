@@ -25,6 +25,7 @@ import { LookupEvaluator } from './evaluation/lookup-evaluator';
 import { CrossReplicaCollisions } from './evaluation/cross-replica';
 import { WebhookNotifier } from './alerts/webhook';
 import { CollisionAlerts } from './alerts/collision-alerts';
+import { ConstraintEvaluator } from './evaluation/constraint-evaluator';
 
 export interface Daemon {
   app: App;
@@ -77,6 +78,7 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
   if (cfg.collisions.enabled && cfg.collisions.crossReplica)
     jobs.push({ name: 'cross-replica collisions', run: () => new CrossReplicaCollisions(app.store).run() });
   if (cfg.collisions.enabled) jobs.push({ name: 'collision alerts', run: () => new CollisionAlerts(cfg, app.store, notifier).run() });
+  if (cfg.constraints.length) jobs.push({ name: 'constraints', run: () => new ConstraintEvaluator(cfg, app.store, notifier).run() });
   const scheduler = new Scheduler(cfg, app.refs, jobs, () => source.isLeader, log);
 
   const status = () => ({

@@ -8,6 +8,7 @@ export const ALERT_KINDS = {
   feature_drift: { title: 'Feature drift', resolves: true },
   poisoning: { title: 'Possible poisoning', resolves: false },
   table_collisions: { title: 'Embedding-table collisions', resolves: true },
+  constraint_violation: { title: 'Data-quality constraint violated', resolves: true },
   test: { title: 'Test alert', resolves: false },
 } as const satisfies Record<string, { title: string; resolves: boolean }>;
 

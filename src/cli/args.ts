@@ -12,7 +12,7 @@ export class UsageError extends Error {}
 export const EXIT = { ok: 0, failure: 1, usage: 2, noStore: 3, findings: 3 } as const;
 
 /** What `replay --fail-on` can gate on. */
-export const FAIL_ON = ['drift', 'collisions', 'poisoning'] as const;
+export const FAIL_ON = ['drift', 'collisions', 'poisoning', 'constraints'] as const;
 export type FailOn = (typeof FAIL_ON)[number];
 
 interface OptionSpec {
@@ -40,6 +40,12 @@ const config: OptionSpec = {
   help: 'YAML config (README "Configuration"); FW_* environment variables override it',
 };
 const json: OptionSpec = { name: 'json', type: 'boolean', help: 'JSON on stdout instead of text' };
+const html: OptionSpec = {
+  name: 'html',
+  type: 'string',
+  value: 'FILE',
+  help: "also write the report as one self-contained HTML file ('-' = stdout)",
+};
 const model: OptionSpec = { name: 'model', short: 'm', type: 'string', value: 'NAME', help: 'only this model' };
 const daemon: OptionSpec = {
   name: 'daemon',
@@ -73,11 +79,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
         name: 'fail-on',
         type: 'string',
         value: 'LIST',
-        help: 'exit 3 when the report has any of these findings: drift,collisions,poisoning (comma list)',
+        help: 'exit 3 when the report has any of these findings: drift,collisions,poisoning,constraints (comma list)',
       },
+      html,
     ],
     notes:
-      'Exit codes: 0 done, 1 failure (also: an alert that could not be delivered), 2 usage or config error,\n3 a finding named by --fail-on (drift: a drifted model verdict; collisions: an exact or near collision\nor an embedding table past alerts.lookupZ; poisoning: a poisoning signal).',
+      'Exit codes: 0 done, 1 failure (also: an alert that could not be delivered), 2 usage or config error,\n3 a finding named by --fail-on (drift: a drifted model verdict; collisions: an exact or near collision\nor an embedding table past alerts.lookupZ; poisoning: a poisoning signal; constraints: a failed\nconstraint rule).',
   },
   alerts: {
     summary: 'alert tools: `alerts test` sends a test alert through every configured webhook',
@@ -108,7 +115,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   baseline: {
     summary: "build a model's drift reference from a file or a stored range and store it (next version)",
-    usage: 'featurewatch baseline --model M (--input FILE | --from T --to T) [--model-version V] [--ref-version N]',
+    usage: 'featurewatch baseline --model M (--input FILE | --from T --to T) [--model-version V] [--ref-version N] [--suggest-constraints]',
     options: [
       config,
       { name: 'input', short: 'i', type: 'string', value: 'FILE', help: 'NDJSON reference data, or instead:' },
@@ -117,6 +124,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
       { name: 'model', short: 'm', type: 'string', value: 'NAME', help: 'model whose events form the reference (required)' },
       { name: 'model-version', type: 'string', value: 'V', help: 'only events of this model_version' },
       { name: 'ref-version', type: 'string', value: 'N', help: 'store as this reference version (default: newest + 1)' },
+      {
+        name: 'suggest-constraints',
+        type: 'boolean',
+        help: 'print constraints suggested by the reference as YAML (the `constraints:` config section) instead of storing it',
+      },
     ],
   },
   drift: {
@@ -129,6 +141,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'print the largest collision clusters, newest near pairs, table statistics',
     usage: 'featurewatch collisions [--model M] [--limit N] [--json]',
     options: [config, model, { name: 'limit', type: 'string', value: 'N', help: 'rows per section (default 20)' }, json, daemon],
+    notes: 'Exit code 3 when there is no store (or no featurewatch database in it) to read.',
+  },
+  report: {
+    summary: 'one self-contained HTML report of a stored window: verdict, features, segments, constraints, collisions',
+    usage: 'featurewatch report --model M [--window T|latest] --html FILE',
+    options: [
+      config,
+      { name: 'model', short: 'm', type: 'string', value: 'NAME', help: 'the model to report on (required)' },
+      { name: 'window', type: 'string', value: 'T', help: "start of the evaluated window (ISO-8601), or 'latest' (default)" },
+      { ...html, help: "where to write the HTML ('-' = stdout; required)" },
+      daemon,
+    ],
     notes: 'Exit code 3 when there is no store (or no featurewatch database in it) to read.',
   },
   validate: {
@@ -193,6 +217,10 @@ export interface CliArgs {
   failOn: FailOn[];
   /** The subcommand of `alerts` (test). */
   action?: string;
+  html?: string;
+  /** `report`: a window start (ISO-8601) or 'latest'. */
+  reportWindow?: string;
+  suggestConstraints: boolean;
   help: boolean;
   showVersion: boolean;
 }
@@ -245,6 +273,7 @@ export function parseCli(argv: string[]): CliArgs {
     limit: 20,
     alerts: false,
     failOn: [],
+    suggestConstraints: false,
     help: false,
     showVersion: false,
   };
@@ -284,7 +313,11 @@ export function parseCli(argv: string[]): CliArgs {
     config: s('config'),
     input: s('input'),
     reference: s('reference'),
-    window: s('window') === undefined ? undefined : num('window', s('window'), 0),
+    // `report --window` names a window start; every other command's --window is a length.
+    window: s('window') === undefined || command === 'report' ? undefined : num('window', s('window'), 0),
+    reportWindow: command === 'report' ? (s('window') ?? 'latest') : undefined,
+    html: s('html'),
+    suggestConstraints: !!v['suggest-constraints'],
     json: !!v.json,
     events: num('events', s('events'), 200_000, true),
     seed: num('seed', s('seed'), 42, true),
@@ -333,6 +366,7 @@ function checkBeforeStart(a: CliArgs): void {
     inputFile('replay', 'reference', a.reference);
     // Without a reference there is no drift to find, and a gate that cannot fail is a silent pass.
     if (a.failOn.includes('drift') && !a.reference) throw new UsageError('replay: --fail-on drift needs --reference FILE');
+    if (a.html === '-' && a.json) throw new UsageError('replay: --json and --html - would both write to stdout; give --html a file');
   }
   if (a.command === 'baseline') {
     if (!a.model) throw new UsageError('baseline: --model NAME is required');
@@ -343,6 +377,13 @@ function checkBeforeStart(a: CliArgs): void {
       if (a[k] !== undefined && Number.isNaN(Date.parse(a[k]!))) throw new UsageError(`baseline: --${k} '${a[k]}' is not an ISO-8601 time`);
     inputFile('baseline', 'input', a.input);
   }
+  if (a.command === 'report') {
+    if (!a.model) throw new UsageError('report: --model NAME is required');
+    if (!a.html) throw new UsageError("report: --html FILE is required ('-' for stdout)");
+    if (a.reportWindow !== 'latest' && Number.isNaN(Date.parse(a.reportWindow!)))
+      throw new UsageError(`report: --window '${a.reportWindow}' is not an ISO-8601 time or 'latest'`);
+  }
+  if (a.html !== undefined && a.html !== '-' && a.html.trim() === '') throw new UsageError(`${a.command}: --html needs a file name`);
   if (a.daemon !== undefined) {
     try {
       const u = new URL(a.daemon);

@@ -7,14 +7,18 @@ import { Config } from '../config/schema';
 import { Observation } from '../alerts/webhook';
 import { driftObservations } from '../alerts/drift-alerts';
 import { poisoningObservation, tableObservation } from '../alerts/collision-alerts';
+import { constraintObservations } from '../alerts/constraint-alerts';
+import { ConstraintResult } from '../analyzers/constraints';
 import { CollisionReportPart, LookupStatsRow, expectedRowsUsed, rowsUsedVariance } from '../collisions';
 import { WindowDriftReport } from '../drift';
 import { FailOn } from './args';
 
 export interface ReplayFindingsInput {
   /** Evaluated drift windows (ReplayDriftReport.evaluated). */
-  drift: { model: string; windowStart: number; report: WindowDriftReport }[];
+  drift: { model: string; windowStart: number; segment?: string | null; report: WindowDriftReport }[];
   collisions: CollisionReportPart;
+  /** Constraint checks of the report (replay's constraints[]). */
+  constraints: ConstraintResult[];
   /** Window length (0 = the whole input is one window) and the input's event-time span (epoch ms). */
   windowSeconds: number;
   span: { first: number; last: number };
@@ -33,8 +37,9 @@ export function replayObservations(cfg: Config, r: ReplayFindingsInput): Observa
   for (const w of r.drift) {
     const start = r.windowSeconds === 0 ? r.span.first : w.windowStart;
     const end = r.windowSeconds === 0 ? r.span.last + 1 : w.windowStart + r.windowSeconds * 1000;
-    out.push(...driftObservations(cfg.alerts, { model: w.model, start, end, against }, w.report));
+    out.push(...driftObservations(cfg.alerts, { model: w.model, start, end, against, segment: w.segment ?? undefined }, w.report));
   }
+  if (cfg.alerts.constraints) out.push(...constraintObservations(r.constraints, r.windowSeconds, r.span));
   // The collision report covers the whole input: its alerts are about the input's span.
   if (cfg.alerts.poisoning)
     for (const p of r.collisions.collisions.poisoning) out.push(poisoningObservation({ ...p, detail: p.via, ts: r.span.first }));
@@ -52,7 +57,10 @@ export function replayFindings(cfg: Config, r: ReplayFindingsInput): Record<Fail
   const drifted = r.drift.filter((w) => w.report.model.drifted);
   const n = (k: number, what: string) => (k > 0 ? [`${k} ${what}`] : []);
   return {
-    drift: n(drifted.length, `drifted model window(s) (${[...new Set(drifted.map((w) => w.model))].join(', ')})`),
+    drift: n(
+      drifted.length,
+      `drifted model window(s) (${[...new Set(drifted.map((w) => (w.segment ? `${w.model} [${w.segment}]` : w.model)))].join(', ')})`,
+    ),
     collisions: [
       ...n(c.exact.length, 'exact collision cluster(s)'),
       ...n(c.near.length, 'near-collision pair(s)'),
@@ -62,5 +70,9 @@ export function replayFindings(cfg: Config, r: ReplayFindingsInput): Record<Fail
       ),
     ],
     poisoning: n(c.poisoning.length, 'poisoning signal(s)'),
+    constraints: n(
+      r.constraints.filter((x) => x.failed).length,
+      `failed constraint rule(s) (${[...new Set(r.constraints.filter((x) => x.failed).map((x) => `${x.model}.${x.feature} ${x.rule}`))].join(', ')})`,
+    ),
   };
 }

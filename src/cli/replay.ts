@@ -18,6 +18,8 @@ import { WebhookNotifier } from '../alerts/webhook';
 import { replayFindings, replayObservations, ReplayFindingsInput } from './replay-alerts';
 import { outcomeText } from './alerts';
 import { EXIT } from './args';
+import { ConstraintCounter, ConstraintSet, constraintResult } from '../analyzers/constraints';
+import { writeHtml, replayHtml } from './report-data';
 
 export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
   if (!args.input) throw new UsageError('replay: --input FILE is required (use - for stdin)');
@@ -47,6 +49,10 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   const detected: DetectorEvent[] = [];
   const tally = new CollisionTally();
   if (detector) hooks.push((ev) => tally.add(ev.model, detector.observe(ev, detected)));
+  // Constraints over the same windows as the store's, counted in-process for the report.
+  const constraintSet = new ConstraintSet(cfg.constraints);
+  const constraintCounter = constraintSet.empty ? null : new ConstraintCounter(constraintSet);
+  if (constraintCounter) hooks.push((ev, ws) => constraintCounter.observe(ev, ws));
   if (lookups) hooks.push((ev) => ev.lookups && lookups.observe(ev.model, ev.lookups));
   // The input's event-time span: the time of alerts about the whole input.
   const span = { first: Infinity, last: -Infinity };
@@ -68,6 +74,17 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   for (const v of (await app.metrics.rejected.get()).values) rejected[String(v.labels.reason)] = v.value;
   const events = (await app.metrics.eventsAccepted.get()).values.reduce((s, v) => s + v.value, 0);
   const drift = report?.build() ?? { drift: [], drift_vectors: [], drift_models: [] };
+  const constraints = (constraintCounter?.take() ?? [])
+    .map((c) =>
+      constraintResult(
+        { ...c, feature: c.rule.feature, rule: c.rule.rule, maxRate: c.rule.maxRate, bound: c.rule.bound },
+        windowSeconds === 0 ? null : new Date(c.windowStart).toISOString(),
+      ),
+    )
+    .sort(
+      (a, b) =>
+        (a.window_start ?? '').localeCompare(b.window_start ?? '') || a.model.localeCompare(b.model) || a.feature.localeCompare(b.feature),
+    );
   const coll = detector
     ? collisionReport(detector, detected, tally, lookups?.stats() ?? [])
     : { collisions: { exact: [], near: [], poisoning: [], unstable: [], degenerate: [] }, lookups: [] };
@@ -81,19 +98,34 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     events,
     rejected,
     ...drift,
+    constraints,
     ...coll,
   };
+  if (args.html) await writeHtml(args.html, replayHtml(out, report?.states() ?? []));
   if (args.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-  else {
+  else if (args.html !== '-') {
     const total = Object.values(rejected).reduce((a, b) => a + b, 0);
     process.stdout.write(`replayed ${lines} lines: ${events} events, ${total} rejected\n\n${await storeSummary(app.store)}\n`);
     if (report) process.stdout.write(`\nDrift against ${args.reference}:\n${driftTable(drift.drift, drift.drift_models)}\n`);
+    const failed = constraints.filter((c) => c.failed);
+    if (constraints.length)
+      process.stdout.write(
+        `\nConstraints: ${constraints.length} rules checked, ${failed.length} failed${failed.map((c) => `\n  ${c.model}.${c.feature} ${c.rule} (${c.bound}): ${c.violations}/${c.checked}`).join('')}\n`,
+      );
+    if (args.html && args.html !== '-') process.stdout.write(`\nHTML report: ${args.html}\n`);
     if (detector) process.stdout.write(`\n${collisionSummary(coll)}\n`);
   }
   let code: number = EXIT.ok;
   if (args.alerts || args.failOn.length) {
     if (span.first === Infinity) span.first = span.last = Date.now();
-    const found: ReplayFindingsInput = { drift: report?.evaluated ?? [], collisions: coll, windowSeconds, span, reference: args.reference };
+    const found: ReplayFindingsInput = {
+      drift: report?.evaluated ?? [],
+      collisions: coll,
+      constraints,
+      windowSeconds,
+      span,
+      reference: args.reference,
+    };
     if (args.alerts) {
       const stop = new AbortController();
       const onSignal = () => stop.abort();

@@ -244,8 +244,75 @@ export const driftSchema = z
     minWassersteinNorm: z.number().min(0).default(0.1).describe('Smallest normalized Wasserstein distance that counts as drift.'),
     minJs: z.number().min(0).max(1).default(0.1).describe('Smallest Jensen–Shannon distance that counts as drift.'),
     modelDriftShare: z.number().gt(0).max(1).default(0.5).describe('A model drifts when this share of its tested features drifted.'),
+    segments: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine((s) => !s.includes('='), "a segment feature name may not contain '=' (segments are named feature=value)"),
+      )
+      .default([])
+      .refine((a) => new Set(a).size === a.length, 'a segment feature is listed twice')
+      .describe(
+        'categorical features whose values are segments: drift is also computed per value, against the reference restricted to that value (the reference must be built with the same list)',
+      ),
+    maxSegmentValues: positiveInt
+      .default(20)
+      .describe(
+        'values per segment feature with a segment of their own: the reference\'s most frequent ones; every other value is the segment `__other__` (counted in featurewatch_overflow_total{kind="segment"})',
+      ),
   })
   .strict();
+
+/** One data-quality constraint; every rule it names is checked per window (README "Constraints"). */
+export const constraintSchema = z
+  .object({
+    model: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the model it applies to; absent: every model (a model-specific rule for the same feature wins)'),
+    feature: z.string().min(1).describe('feature name (`__prediction__` for the prediction)'),
+    min: z.number().optional().describe('numeric values below it are violations'),
+    max: z.number().optional().describe('numeric values above it are violations'),
+    allowed: z
+      .array(z.union([z.string(), z.number(), z.boolean()]))
+      .min(1)
+      .optional()
+      .describe('the only values allowed (compared as text: `true`, `3`, `DE`); other non-missing values are violations'),
+    maxMissingRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('largest share of events without a value (absent or null) before the window fails'),
+    required: z.literal(true).optional().describe('every event must carry the feature (an explicit null is missing, not absent)'),
+  })
+  .strict()
+  .refine((c) => c.min === undefined || c.max === undefined || c.min <= c.max, { message: 'min is above max', path: ['min'] })
+  .refine((c) => [c.min, c.max, c.allowed, c.maxMissingRate, c.required].some((x) => x !== undefined), {
+    message: 'names no rule (min, max, allowed, maxMissingRate or required)',
+  });
+
+export type ConstraintConfig = z.infer<typeof constraintSchema>;
+
+export const constraintsSchema = z
+  .array(constraintSchema)
+  .default([])
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((c, i) => {
+      const key = `${c.model ?? ''}\u0000${c.feature}`;
+      if (seen.has(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `feature '${c.feature}'${c.model ? ` of model '${c.model}'` : ''} is constrained twice: put its rules in one entry`,
+        });
+      seen.add(key);
+    });
+  })
+  .describe('data-quality constraints checked per window; violations are counted per rule and alert as `constraint_violation`');
 
 export const collisionsSchema = z
   .object({
@@ -388,6 +455,10 @@ export const alertsSchema = z
       .describe(
         'link put into notifications (e.g. the Grafana drift dashboard): Alertmanager externalURL/generatorURL, Slack and PagerDuty links',
       ),
+    constraints: z
+      .boolean()
+      .default(true)
+      .describe('Alert (`constraint_violation`) for every failed constraint rule of a closed window; resolved when it passes again.'),
   })
   .strict();
 
@@ -408,6 +479,7 @@ export const configSchema = z
     drift: driftSchema.default(driftSchema.parse({})),
     alerts: alertsSchema.default(alertsSchema.parse({})),
     collisions: collisionsSchema.default(collisionsSchema.parse({})),
+    constraints: constraintsSchema,
     shutdownGraceSeconds: positiveInt
       .default(25)
       .describe('SIGTERM: drain, flush and commit within this; what the store did not take by then is read again by the next owner.'),

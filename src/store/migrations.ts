@@ -6,7 +6,7 @@
  * Replicated* ON CLUSTER when `clickhouse.cluster` is set. README "Tables" documents every column.
  */
 import { Store, queryRows } from './client';
-import { PARTIAL_TABLES, partsTable, SUPERSEDED_TABLE } from './tables';
+import { partsTable, SUPERSEDED_TABLE } from './tables';
 import { redactUrl, REDACTED } from '../config/secrets';
 
 /**
@@ -14,8 +14,17 @@ import { redactUrl, REDACTED } from '../config/secrets';
  * that leaves out rows of superseded flush units, so every reader keeps its query and never
  * counts a unit that another owner of the partition re-counted (src/store/checkpoints.ts).
  */
-function filteredView(table: string): Statement {
+function filteredView(table: string, replace = false): Statement {
   return async (store, render) => {
+    // `replace`: re-create it after the table gained columns (a view's columns are fixed at creation).
+    const create = (orReplace: boolean) =>
+      store.client.command({
+        query: render(
+          `CREATE ${orReplace ? 'OR REPLACE VIEW' : 'VIEW IF NOT EXISTS'} {db}.${table} {on_cluster} AS SELECT * FROM {db}.${partsTable(table)}
+           WHERE flush_id NOT IN (SELECT flush_id FROM {db}.${SUPERSEDED_TABLE})`,
+        ),
+      });
+    if (replace) return void (await create(true));
     const db = store.database;
     const rows = await queryRows<{ name: string; engine: string }>(
       store,
@@ -28,16 +37,32 @@ function filteredView(table: string): Statement {
         await store.client.command({ query: render(`RENAME TABLE {db}.${table} TO {db}.${partsTable(table)} {on_cluster}`) });
       else throw new Error(`migration: neither ${table} nor ${partsTable(table)} exists`);
     }
-    if (!has(table, true)) {
-      await store.client.command({
-        query: render(
-          `CREATE VIEW IF NOT EXISTS {db}.${table} {on_cluster} AS SELECT * FROM {db}.${partsTable(table)}
-           WHERE flush_id NOT IN (SELECT flush_id FROM {db}.${SUPERSEDED_TABLE})`,
-        ),
-      });
-    }
+    if (!has(table, true)) await create(false);
   };
 }
+
+/**
+ * Adds a `segment` column to a result table and to the end of its sorting key (a
+ * ReplacingMergeTree keeps one row per key, and a segment's row must not replace the whole
+ * model's). ClickHouse takes a new sorting-key column only in the ALTER that adds it, so this
+ * looks first and is safe to rerun.
+ */
+function segmentKeyColumn(table: string, key: string): Statement {
+  return async (store, render) => {
+    const cols = await queryRows<{ name: string }>(
+      store,
+      `SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String} AND name = 'segment'`,
+      { db: store.database, t: table },
+    );
+    if (cols.length) return;
+    await store.client.command({
+      query: render(`ALTER TABLE {db}.${table} {on_cluster} ADD COLUMN segment String, MODIFY ORDER BY (${key}, segment)`),
+    });
+  };
+}
+
+/** The partial-state tables as of migration 8 (later ones are created with their own migration). */
+const PARTIAL_TABLES_V8 = ['feature_stats', 'vector_stats', 'rejections', 'drift_state', 'collision_window_stats'];
 
 /** A statement is SQL (rendered per deployment) or a step that needs to look before it acts. */
 export type Statement = string | ((store: Store, render: (sql: string) => string) => Promise<void>);
@@ -246,11 +271,31 @@ export const MIGRATIONS: Migration[] = [
         payload String, payload_bytes UInt64, dead_letter_error String, received_at DateTime64(3, 'UTC'),
         flush_id String, instance LowCardinality(String)
       ) ENGINE = {replacing}(received_at) ORDER BY (topic, partition, offset) TTL toDateTime(received_at) + INTERVAL 30 DAY`,
-      ...PARTIAL_TABLES.map(filteredView),
+      ...PARTIAL_TABLES_V8.map((t) => filteredView(t)),
     ],
   },
   {
     version: 9,
+    name: 'drift segments; data-quality constraint counts',
+    statements: [
+      // '' is the whole model; a segment is 'feature=value' (src/drift/segments.ts).
+      `ALTER TABLE {db}.${partsTable('drift_state')} {on_cluster} ADD COLUMN IF NOT EXISTS segment String DEFAULT ''`,
+      filteredView('drift_state', true),
+      segmentKeyColumn('drift_results', 'model, window_start, feature'),
+      segmentKeyColumn('drift_vector_results', 'model, window_start, vector'),
+      segmentKeyColumn('drift_verdicts', 'model, window_start'),
+      // Per flush, window, model, feature and rule: values checked, violations, a few examples.
+      // max_rate: the violation rate the rule allows (0, or maxMissingRate); bound: the rule as text.
+      `CREATE TABLE IF NOT EXISTS {db}.${partsTable('constraint_counts')} {on_cluster} (
+        window_start DateTime64(3, 'UTC'), window_seconds UInt32, model LowCardinality(String), feature String,
+        rule LowCardinality(String), bound String, max_rate Float64, checked UInt64, violations UInt64, examples Array(String),
+        flush_id String, instance LowCardinality(String), inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {engine} PARTITION BY toYYYYMM(window_start) ORDER BY (model, feature, rule, window_start) {dedup}`,
+      filteredView('constraint_counts'),
+    ],
+  },
+  {
+    version: 10,
     name: 'alert lifecycle: firing/resolved, condition, pending deliveries, redacted webhook names',
     statements: [
       `ALTER TABLE {db}.alerts {on_cluster} ADD COLUMN IF NOT EXISTS state LowCardinality(String) DEFAULT 'firing'`,

@@ -13,8 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp, App } from '../../src/app';
 import { syntheticMessages } from '../../src/demo/synthetic';
-import { ReferenceBuilder } from '../../src/drift';
-import { observeReference } from '../../src/references/registry';
+import { ModelReferenceBuilder } from '../../src/references/registry';
 import { isRejection } from '../../src/core/rejection';
 import { DriftEvaluator } from '../../src/evaluation/drift-evaluator';
 import { LookupEvaluator } from '../../src/evaluation/lookup-evaluator';
@@ -269,6 +268,11 @@ function exactTruth(messages: string[]): ExactTruth {
   return t;
 }
 
+const CONSTRAINTS = [
+  { feature: 'num_0', min: -2 },
+  { feature: 'segment', maxMissingRate: 0.01 },
+];
+
 describe('Grafana dashboards', () => {
   test('dashboards are shipped', () => {
     expect(files).toEqual(
@@ -332,16 +336,24 @@ describe('Grafana dashboards', () => {
     let rejected = 0;
     const MESSAGES = 9000;
     let truth: ExactTruth;
+    let belowMin = 0;
+    let nullSegments = 0;
 
     beforeAll(async () => {
-      const cfg = testConfig({ window: { seconds: 60, allowedLatenessSeconds: 0 }, store: { flushIntervalSeconds: 0.5 } });
+      const cfg = testConfig({
+        window: { seconds: 60, allowedLatenessSeconds: 0 },
+        store: { flushIntervalSeconds: 0.5 },
+        // Segments by device, and data-quality rules the synthetic stream breaks (num_0 < -2 now and then, 5% null segment).
+        drift: { segments: ['device'] },
+        constraints: CONSTRAINTS,
+      });
       app = await buildApp(cfg, quietLogger(), {});
 
       // A stored reference for 'ranker' (what `featurewatch baseline` does).
-      const b = new ReferenceBuilder({ bins: cfg.drift.bins, fineBins: cfg.drift.fineBins, topK: cfg.drift.topK });
+      const b = new ModelReferenceBuilder(cfg.drift);
       for (const m of syntheticMessages({ count: 5000, seed: 100 })) {
         const ev = app.pipeline.decoder.decode(m, undefined, { topic: 'ref', partition: 0, offset: 0 }, 0);
-        if (!isRejection(ev)) observeReference(b, ev);
+        if (!isRejection(ev)) b.observe(ev);
       }
       await app.refs.save('ranker', b.build(), 'dashboards test', 5000);
       await app.refs.refresh();
@@ -370,7 +382,12 @@ describe('Grafana dashboards', () => {
       for (const m of messages) {
         line++;
         if (app.pipeline.handle(ps, line, m, undefined, Date.now())) rejected++;
-        else accepted++;
+        else {
+          accepted++;
+          const f = (JSON.parse(m) as { features: Record<string, unknown> }).features;
+          if (typeof f.num_0 === 'number' && f.num_0 < -2) belowMin++;
+          if (f.segment === null) nullSegments++;
+        }
         if (line % 2000 === 0) await app.pipeline.flushPartition(ps, group);
       }
       await app.pipeline.flushPartition(ps, group);
@@ -533,6 +550,31 @@ describe('Grafana dashboards', () => {
       expect(refs).toHaveLength(1);
       expect(refs[0]).toMatchObject({ version: 1, source: 'dashboards test' });
       expect(Number(refs[0].windows_evaluated)).toBe(3);
+    });
+
+    test('drift segments and constraint checks: every segment judged, violations counted exactly', async () => {
+      const segments = await panelRows('featurewatch-drift', 'Segments in the latest window');
+      expect(segments.map((r) => r.segment).sort()).toEqual(['device=android', 'device=ios', 'device=web', 'whole model']);
+      const events = (s: string) => Number(segments.find((r) => r.segment === s)!.events);
+      expect(events('device=android') + events('device=ios') + events('device=web')).toBe(events('whole model'));
+      // The planted drift is in every device: each segment finds the shifted features on its own.
+      for (const device of ['device=android', 'device=ios', 'device=web']) {
+        const seg = await panelRows('featurewatch-drift', 'Features in the latest window', [['segment', [device]]]);
+        expect([device, seg.filter((r) => Number(r.drifted) === 1).map((r) => r.feature)]).toEqual([
+          device,
+          expect.arrayContaining(['num_0', 'num_1', 'num_2', 'num_3']),
+        ]);
+        expect(seg.map((r) => r.feature)).not.toContain('device');
+      }
+
+      const checks = await panelRows('featurewatch-overview', 'Constraint checks per window');
+      expect(checks).toHaveLength(6); // 3 windows × 2 rules
+      const sum = (rule: string, k: string) => checks.filter((r) => r.rule === rule).reduce((s, r) => s + Number(r[k]), 0);
+      expect(belowMin).toBeGreaterThan(0);
+      expect(sum('min', 'violating_values')).toBe(belowMin);
+      expect(sum('max_missing_rate', 'violating_values')).toBe(nullSegments);
+      expect(sum('max_missing_rate', 'checked_values')).toBe(accepted);
+      expect(checks.filter((r) => r.rule === 'max_missing_rate').every((r) => Number(r.failed) === 1)).toBe(true);
     });
 
     test('collisions: rates, clusters, pairs and signals match the planted collisions', async () => {

@@ -91,6 +91,7 @@ describe('alert identity', () => {
       'FeaturewatchFeatureDrift',
       'FeaturewatchPoisoning',
       'FeaturewatchTableCollisions',
+      'FeaturewatchConstraintViolation',
       'FeaturewatchTest',
     ]);
   });
