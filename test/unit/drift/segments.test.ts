@@ -168,14 +168,16 @@ describe('segments equal the global code path on the filtered data', () => {
             const expected = evaluateWindow(plain, windowOf(plain, curPart), { model: 'm' });
             const got = evaluateWindow(seg.profiles[value], m!.w, { model: 'm' });
             expect(got.model).toEqual(expected.model);
-            expect(got.vectors).toEqual(expected.vectors);
+            // Merging partials sums in another order: equal to 10 significant digits (and at 0,
+            // to 1e-12: a centroid of 1e-46 and one of 0 are the same).
+            expect(got.vectors.map(round)).toEqual(expected.vectors.map(round));
             expect(got.features.map(round)).toEqual(expected.features.map(round));
           }
           // The whole model is untouched by segmenting.
           expect(merged.get('')!.events).toBe(curEvents.length);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 60, seed: 20261130 },
     );
   });
 
@@ -201,6 +203,6 @@ describe('segments equal the global code path on the filtered data', () => {
 /** Floating-point sums over merged partial states may differ in the last bits (Chan et al. moments). */
 function round(f: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(f)) out[k] = typeof v === 'number' ? Number(v.toPrecision(10)) : v;
+  for (const [k, v] of Object.entries(f)) out[k] = typeof v === 'number' ? (Math.abs(v) < 1e-12 ? 0 : Number(v.toPrecision(10))) : v;
   return out;
 }
