@@ -44,7 +44,9 @@ export async function visit(url: string, evaluate: string, viewport = { width: 1
       `--user-data-dir=${profile}`,
       'about:blank',
     ],
-    { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] },
+    // Its own process group, so the renderer and helper processes go with it: they keep writing to
+    // the profile for a moment after the browser process exits.
+    { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true },
   );
   const toBrowser = proc.stdio[3] as Writable;
   const fromBrowser = proc.stdio[4] as Readable;
@@ -105,7 +107,12 @@ export async function visit(url: string, evaluate: string, viewport = { width: 1
       proc.kill('SIGKILL');
       await exited;
     }
-    rmSync(profile, { recursive: true, force: true });
+    try {
+      process.kill(-proc.pid!, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
   return visitResult;
 }
