@@ -58,10 +58,19 @@ export const clickhouseSchema = z
       ),
     caFile: z.string().optional(),
     requestTimeoutMs: positiveInt.default(30000),
-    /** Set when the server is a cluster: tables become Replicated* ON CLUSTER. */
-    cluster: z.string().optional(),
+    cluster: z
+      .string()
+      .regex(/^[A-Za-z0-9_.{}-]+$/, 'must be a cluster name from the server configuration (letters, digits, _ . - or a {macro})')
+      .optional()
+      .describe(
+        'ClickHouse cluster name (remote_servers): tables are sharded by model (Replicated local tables plus Distributed tables) and migrations run ON CLUSTER; needs clickhouse.url',
+      ),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.cluster && !c.url)
+      ctx.addIssue({ code: 'custom', path: ['cluster'], message: 'needs clickhouse.url: the embedded engine is a single node' });
+  });
 
 export const limitsSchema = z
   .object({
