@@ -6,6 +6,7 @@
  * this node instead of ON CLUSTER. Everything else is what a cluster deployment sends: Distributed
  * tables sharded by model, the views over them, synchronous Distributed inserts, the delivery
  * protocol's quorum and sequential-consistency settings.
+ *   - The cluster DDL (test/golden/schema/cluster.sql) parses in the engine's own parser.
  *   - Migrations build a local table and a Distributed table for every sharded table, and the
  *     same names, columns and views as a single node.
  *   - One shard: the writer, the leader's jobs, the `*_merged` views and every dashboard panel give
@@ -15,7 +16,7 @@
  * Not covered here, because it needs Keeper and other hosts: replication, ON CLUSTER, quorum
  * inserts and sequentially consistent reads, shards on other hosts (README "Cluster").
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, App } from '../../src/app';
@@ -160,6 +161,22 @@ describe('cluster layout on the real engine (a Keeper-less node whose clusters a
   const db = uniqueName('fw_cluster').replace(/-/g, '_');
   let single: App;
   let sharded: App;
+
+  test('every statement of the cluster DDL (test/golden/schema/cluster.sql) parses in the engine', async () => {
+    const statements = readFileSync(join(__dirname, '..', 'golden', 'schema', 'cluster.sql'), 'utf8')
+      .split(/;\n/)
+      .map((x) => x.replace(/^(--.*\n|\s)+/, '').trim())
+      .filter(Boolean);
+    expect(statements.length).toBeGreaterThan(50);
+    const probe = { client: (await app(`${db}_parse`)).store.client } as Store;
+    for (const sql of statements) {
+      const r = await queryRows(probe, `SELECT formatQuery({q:String}) AS f`, { q: sql }).then(
+        (rows) => rows.length,
+        (e: Error) => e.message,
+      );
+      expect([sql.slice(0, 80), r]).toEqual([sql.slice(0, 80), expect.any(Number)]);
+    }
+  });
 
   test('migrations build a local and a Distributed table per sharded table, with the single node’s names, columns and views', async () => {
     single = await app(`${db}_single`);
