@@ -130,6 +130,10 @@ describe('cluster layout on the real engine (a Keeper-less node whose clusters a
   let shim: Shim;
   const apps: App[] = [];
   const daemons: Daemon[] = [];
+  const db = uniqueName('fw_cluster').replace(/-/g, '_');
+  /** The same data on a single node and on the one-shard cluster layout. */
+  let single: App;
+  let sharded: App;
 
   function config(database: string, cluster?: string, over: Record<string, unknown> = {}) {
     return testConfig({
@@ -149,6 +153,8 @@ describe('cluster layout on the real engine (a Keeper-less node whose clusters a
     dir = mkdtempSync(join(tmpdir(), 'fw-cluster-'));
     writeFileSync(join(dir, 'clusters.xml'), CLUSTERS);
     shim = await startShim(await freePort(), join(dir, 'chdb'), 60_000, ['--config-file', join(dir, 'clusters.xml'), '--keeperless']);
+    single = await app(`${db}_single`);
+    sharded = await app(`${db}_one`, 'fw_one');
   });
 
   afterAll(async () => {
@@ -158,19 +164,14 @@ describe('cluster layout on the real engine (a Keeper-less node whose clusters a
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const db = uniqueName('fw_cluster').replace(/-/g, '_');
-  let single: App;
-  let sharded: App;
-
   test('every statement of the cluster DDL (test/golden/schema/cluster.sql) parses in the engine', async () => {
     const statements = readFileSync(join(__dirname, '..', 'golden', 'schema', 'cluster.sql'), 'utf8')
       .split(/;\n/)
       .map((x) => x.replace(/^(--.*\n|\s)+/, '').trim())
       .filter(Boolean);
     expect(statements.length).toBeGreaterThan(50);
-    const probe = { client: (await app(`${db}_parse`)).store.client } as Store;
     for (const sql of statements) {
-      const r = await queryRows(probe, `SELECT formatQuery({q:String}) AS f`, { q: sql }).then(
+      const r = await queryRows(single.store, `SELECT formatQuery({q:String}) AS f`, { q: sql }).then(
         (rows) => rows.length,
         (e: Error) => e.message,
       );
@@ -179,8 +180,6 @@ describe('cluster layout on the real engine (a Keeper-less node whose clusters a
   });
 
   test('migrations build a local and a Distributed table per sharded table, with the single node’s names, columns and views', async () => {
-    single = await app(`${db}_single`);
-    sharded = await app(`${db}_one`, 'fw_one');
     const s = await tables(single.store, single.store.database);
     const c = await tables(sharded.store, sharded.store.database);
     const clusters = await queryRows<{ cluster: string; shards: string; local: string }>(
