@@ -74,9 +74,19 @@ export const clickhouseSchema = z
       ),
     caFile: z.string().optional().describe('CA (PEM) for an HTTPS server.'),
     requestTimeoutMs: positiveInt.default(30000).describe('Per request; a timed-out request is retried.'),
-    cluster: z.string().optional().describe('Cluster name: tables are created `ON CLUSTER` as Replicated tables.'),
+    cluster: z
+      .string()
+      .regex(/^[A-Za-z0-9_.{}-]+$/, 'must be a cluster name from the server configuration (letters, digits, _ . - or a {macro})')
+      .optional()
+      .describe(
+        'ClickHouse cluster name (remote_servers): tables are sharded by model (Replicated local tables plus Distributed tables) and migrations run ON CLUSTER; needs clickhouse.url',
+      ),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.cluster && !c.url)
+      ctx.addIssue({ code: 'custom', path: ['cluster'], message: 'needs clickhouse.url: the embedded engine is a single node' });
+  });
 
 export const limitsSchema = z
   .object({

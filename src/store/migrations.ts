@@ -2,12 +2,14 @@
  * Versioned, idempotent schema migrations. Each migration is a list of statements that are safe
  * to rerun (IF NOT EXISTS); applied versions are recorded in `schema_migrations`. `{db}`,
  * `{engine}`, `{replacing}`, `{on_cluster}` and `{dedup}` are filled per deployment: plain
- * MergeTree with a non-replicated deduplication window on a single server or the embedded engine,
- * Replicated* ON CLUSTER when `clickhouse.cluster` is set. README "Tables" documents every column.
+ * MergeTree with a non-replicated deduplication window on a single server or the embedded engine;
+ * with `clickhouse.cluster`, the layout of src/store/cluster-layout.ts, every statement ON CLUSTER
+ * (run once for the whole cluster). README "Tables" documents every column.
  */
 import { Store, queryRows } from './client';
 import { partsTable, SUPERSEDED_TABLE } from './tables';
 import { redactUrl, REDACTED } from '../config/secrets';
+import { ALL_NODES_REPLICATION, SHARD_REPLICATION, SHARDING_KEY, isSharded, localTable } from './cluster-layout';
 
 /**
  * Renames a partial-state table to its `_parts` name and puts a view with the old name over it
@@ -49,16 +51,26 @@ function filteredView(table: string, replace = false): Statement {
  */
 function segmentKeyColumn(table: string, key: string): Statement {
   return async (store, render) => {
+    // On a cluster the sorting key belongs to the shard-local table; the Distributed one only
+    // gains the column.
+    const storage = storageTable(store, table);
     const cols = await queryRows<{ name: string }>(
       store,
       `SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String} AND name = 'segment'`,
-      { db: store.database, t: table },
+      { db: store.database, t: storage },
     );
-    if (cols.length) return;
-    await store.client.command({
-      query: render(`ALTER TABLE {db}.${table} {on_cluster} ADD COLUMN segment String, MODIFY ORDER BY (${key}, segment)`),
-    });
+    if (!cols.length)
+      await store.client.command({
+        query: render(`ALTER TABLE {db}.${storage} {on_cluster} ADD COLUMN segment String, MODIFY ORDER BY (${key}, segment)`),
+      });
+    if (storage !== table)
+      await store.client.command({ query: render(`ALTER TABLE {db}.${table} {on_cluster} ADD COLUMN IF NOT EXISTS segment String`) });
   };
+}
+
+/** Where a table's rows are stored: its shard-local table on a cluster if it is sharded, else itself. */
+function storageTable(store: Store, table: string): string {
+  return store.cluster && isSharded(table) ? localTable(table) : table;
 }
 
 /** The partial-state tables as of migration 8 (later ones are created with their own migration). */
@@ -334,33 +346,59 @@ async function redactStoredWebhooks(store: Store, render: (sql: string) => strin
       query_params,
     });
     await store.client.command({
-      query: render(`ALTER TABLE {db}.alerts {on_cluster} DELETE WHERE webhook = {w:String}`),
+      query: render(`ALTER TABLE {db}.${storageTable(store, 'alerts')} {on_cluster} DELETE WHERE webhook = {w:String}`),
       query_params,
       clickhouse_settings: { mutations_sync: '2' },
     });
   }
 }
 
-export function render(sql: string, store: Store): string {
+/**
+ * Fills a statement's placeholders for the store's deployment. On a cluster the Keeper path of
+ * Replicated engines depends on where the table lives: per shard (`shard`) or on every node.
+ */
+export function render(sql: string, store: Store, replication: 'shard' | 'all' = 'all'): string {
   const c = store.cluster;
+  const args = replication === 'shard' ? SHARD_REPLICATION : ALL_NODES_REPLICATION;
   return (
     sql
       .replaceAll('{db}', store.database)
       .replaceAll('{on_cluster}', c ? `ON CLUSTER '${c}'` : '')
-      .replaceAll('{engine}', c ? 'ReplicatedMergeTree' : 'MergeTree')
-      .replaceAll('{replacing}', c ? 'ReplicatedReplacingMergeTree' : 'ReplacingMergeTree')
+      .replace(/\{(engine|replacing)\}(\()?/g, (_all, kind: string, paren: string | undefined) => {
+        const engine = kind === 'engine' ? 'MergeTree' : 'ReplacingMergeTree';
+        if (!c) return `${engine}${paren ?? ''}`;
+        return `Replicated${engine}(${args}${paren ? ', ' : ')'}`;
+      })
       // Replicated tables deduplicate inserts by default; plain MergeTree needs a window.
       .replaceAll('{dedup}', c ? '' : 'SETTINGS non_replicated_deduplication_window = 10000')
   );
 }
 
+/**
+ * The statements one migration statement becomes. On a cluster, creating or altering a sharded
+ * table is done to its shard-local table and to the Distributed table over it (same name as on a
+ * single server, so every reader and writer keeps its query).
+ */
+export function renderStatements(sql: string, store: Store): string[] {
+  const m = /^(\s*(?:CREATE TABLE IF NOT EXISTS|ALTER TABLE) \{db\}\.)(\w+)( \{on_cluster\} )/.exec(sql);
+  if (!store.cluster || !m || !isSharded(m[2])) return [render(sql, store)];
+  const [head, prefix, table, onCluster] = m;
+  const local = render(sql.replace(head, `${prefix}${localTable(table)}${onCluster}`), store, 'shard');
+  if (/^\s*ALTER/.test(sql)) return [local, render(sql, store)];
+  const distributed = `CREATE TABLE IF NOT EXISTS {db}.${table} {on_cluster} AS {db}.${localTable(table)}
+      ENGINE = Distributed('${store.cluster}', '{db}', '${localTable(table)}', ${SHARDING_KEY})`;
+  return [local, render(distributed, store)];
+}
+
 export async function migrate(store: Store, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
-  const c = store.cluster ? `ON CLUSTER '${store.cluster}'` : '';
-  await store.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${store.database} ${c}` });
+  await store.client.command({ query: render(`CREATE DATABASE IF NOT EXISTS {db} {on_cluster}`, store) });
   await store.client.command({
-    query: `CREATE TABLE IF NOT EXISTS ${store.database}.schema_migrations ${c} (
+    query: render(
+      `CREATE TABLE IF NOT EXISTS {db}.schema_migrations {on_cluster} (
       version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
-    ) ENGINE = ${store.cluster ? 'ReplicatedReplacingMergeTree' : 'ReplacingMergeTree'} ORDER BY version`,
+    ) ENGINE = {replacing} ORDER BY version`,
+      store,
+    ),
   });
   const done = new Set(
     (await queryRows<{ version: number }>(store, `SELECT DISTINCT version FROM ${store.database}.schema_migrations`)).map((r) =>
@@ -371,7 +409,7 @@ export async function migrate(store: Store, migrations: Migration[] = MIGRATIONS
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
     for (const st of m.statements) {
-      if (typeof st === 'string') await store.client.command({ query: render(st, store) });
+      if (typeof st === 'string') for (const q of renderStatements(st, store)) await store.client.command({ query: q });
       else await st(store, (sql) => render(sql, store));
     }
     await store.client.insert({
