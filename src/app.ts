@@ -24,6 +24,7 @@ import { LookupAnalyzer } from './analyzers/lookups';
 import { CollisionDetector } from './collisions';
 import { CollisionMetrics } from './analyzers/collision-metrics';
 import { CardinalityCaps } from './analyzers/cardinality';
+import { ConstraintAnalyzer, ConstraintSet } from './analyzers/constraints';
 
 export interface App {
   cfg: Config;
@@ -55,9 +56,11 @@ export function defaultAnalyzers(
   detector: CollisionDetector | null,
   collisionMetrics: CollisionMetrics | null = null,
 ): () => Analyzer[] {
+  const constraints = new ConstraintSet(cfg.constraints);
   return () => [
     new QualityAnalyzer(cfg.window.topK, caps),
-    ...(cfg.drift.enabled ? [new DriftAnalyzer(refs, caps)] : []),
+    ...(constraints.empty ? [] : [new ConstraintAnalyzer(constraints, caps)]),
+    ...(cfg.drift.enabled ? [new DriftAnalyzer(refs, caps, cfg.drift.segments)] : []),
     ...(detector ? [new CollisionAnalyzer(detector, caps, collisionMetrics), new LookupAnalyzer(caps)] : []),
   ];
 }

@@ -16,6 +16,8 @@ import { migrate, schemaVersion } from './store/migrations';
 import { NoStoreError } from './store/read-access';
 import { runValidate } from './cli/validate';
 import { forTerminal } from './core/text';
+import { runAlertsTest } from './cli/alerts';
+import { runReport } from './cli/report';
 
 async function main(argv: string[]): Promise<number> {
   const args: CliArgs = parseCli(argv);
@@ -71,6 +73,10 @@ async function main(argv: string[]): Promise<number> {
       return runDrift(cfg, args);
     case 'collisions':
       return runCollisions(cfg, args);
+    case 'alerts':
+      return runAlertsTest(cfg, args);
+    case 'report':
+      return runReport(cfg, log, args);
     case 'migrate': {
       const store = openStore(cfg.clickhouse);
       const applied = await migrate(store);
@@ -83,20 +89,26 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits once stdout and stderr have taken everything written: to a pipe they are asynchronous, and
+ * process.exit() right after a large write (a `replay --json` report) would cut it short.
+ */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
-  // Writes to a pipe are asynchronous: exit once stdout has taken everything (a large
-  // `replay --json` report would otherwise be cut off).
-  (code) => process.stdout.write('', () => process.exit(code)),
+  (code) => exitAfterFlush(code),
   (err: Error) => {
     if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(`featurewatch: ${forTerminal(err.message)}\n`);
-      process.exit(EXIT.usage);
+      return exitAfterFlush(EXIT.usage);
     }
     if (err instanceof NoStoreError) {
       process.stderr.write(`featurewatch: ${forTerminal(err.message)}\n`);
-      process.exit(EXIT.noStore);
+      return exitAfterFlush(EXIT.noStore);
     }
     process.stderr.write(`featurewatch: ${forTerminal(err.stack ?? err.message)}\n`);
-    process.exit(1);
+    exitAfterFlush(1);
   },
 );

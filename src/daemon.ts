@@ -25,6 +25,7 @@ import { LookupEvaluator } from './evaluation/lookup-evaluator';
 import { CrossReplicaCollisions } from './evaluation/cross-replica';
 import { WebhookNotifier } from './alerts/webhook';
 import { CollisionAlerts } from './alerts/collision-alerts';
+import { ConstraintEvaluator } from './evaluation/constraint-evaluator';
 
 export interface Daemon {
   app: App;
@@ -63,17 +64,21 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
     storeReady: app.prepare(),
   }));
   const startedAt = Date.now();
+  // Aborted when stopping: alert deliveries in flight are abandoned and stay pending for the next leader.
+  const stopAlerts = new AbortController();
   const notifier = new WebhookNotifier(cfg.alerts, app.store, cfg.instanceId, metrics, log, {
-    initialMs: cfg.store.retryInitialMs,
-    maxMs: cfg.store.retryMaxMs,
+    retry: { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs },
+    signal: stopAlerts.signal,
   });
   const jobs: WindowJob[] = [];
+  if (notifier.enabled) jobs.push({ name: 'alert redelivery', run: () => notifier.redeliver() });
   if (cfg.drift.enabled)
     jobs.push({ name: 'drift evaluation', run: () => new DriftEvaluator(cfg, app.store, app.refs, metrics, log, notifier).run() });
   if (cfg.collisions.enabled) jobs.push({ name: 'embedding-table statistics', run: () => new LookupEvaluator(cfg, app.store).run() });
   if (cfg.collisions.enabled && cfg.collisions.crossReplica)
     jobs.push({ name: 'cross-replica collisions', run: () => new CrossReplicaCollisions(app.store).run() });
   if (cfg.collisions.enabled) jobs.push({ name: 'collision alerts', run: () => new CollisionAlerts(cfg, app.store, notifier).run() });
+  if (cfg.constraints.length) jobs.push({ name: 'constraints', run: () => new ConstraintEvaluator(cfg, app.store, notifier).run() });
   const scheduler = new Scheduler(cfg, app.refs, jobs, () => source.isLeader, log);
 
   const status = () => ({
@@ -154,8 +159,8 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
       log.debug({ err }, 'heartbeat not stored');
     }
   };
-  const heartbeat = setInterval(() => void started.then(beat), HEARTBEAT_MS);
-  void started.then(beat);
+  const heartbeat = setInterval(() => void started.then(beat, () => undefined), HEARTBEAT_MS);
+  void started.then(beat, () => undefined);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -169,6 +174,7 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
       (stopping ??= (async () => {
         clearInterval(heartbeat);
         log.info('stopping: draining, flushing, committing');
+        stopAlerts.abort();
         // Leader jobs (evaluation, alert delivery) get until the deadline; unsent alerts are
         // retried by the next leader (the alerts table records what was sent).
         await Promise.race([scheduler.stop(), sleep(Math.max(0, deadline - Date.now() - 1000))]);

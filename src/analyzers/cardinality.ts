@@ -82,6 +82,7 @@ export class CardinalityCaps {
       vector: c.labels('vector'),
       table: c.labels('table'),
       feature: c.labels('feature'),
+      segment: c.labels('segment'),
     };
   }
 

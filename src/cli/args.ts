@@ -8,8 +8,12 @@ import { accessSync, constants, statSync } from 'node:fs';
 
 export class UsageError extends Error {}
 
-/** Exit codes (README "Commands"). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, noStore: 3 } as const;
+/** Exit codes (README "Commands"): 3 is "nothing to read" for read commands and "findings" for replay --fail-on. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, noStore: 3, findings: 3 } as const;
+
+/** What `replay --fail-on` can gate on. */
+export const FAIL_ON = ['drift', 'collisions', 'poisoning', 'constraints'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
 
 interface OptionSpec {
   name: string;
@@ -36,6 +40,12 @@ const config: OptionSpec = {
   help: 'YAML config (README "Configuration"); FW_* environment variables override it',
 };
 const json: OptionSpec = { name: 'json', type: 'boolean', help: 'JSON on stdout instead of text' };
+const html: OptionSpec = {
+  name: 'html',
+  type: 'string',
+  value: 'FILE',
+  help: "also write the report as one self-contained HTML file ('-' = stdout)",
+};
 const model: OptionSpec = { name: 'model', short: 'm', type: 'string', value: 'NAME', help: 'only this model' };
 const daemon: OptionSpec = {
   name: 'daemon',
@@ -53,14 +63,34 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   replay: {
     summary: 'an NDJSON file (or - for stdin) through the same pipeline; one report',
-    usage: 'featurewatch replay --input FILE [--reference FILE] [--window SECONDS] [--json]',
+    usage: 'featurewatch replay --input FILE [--reference FILE] [--window SECONDS] [--json] [--alerts] [--fail-on LIST]',
     options: [
       config,
       { name: 'input', short: 'i', type: 'string', value: 'FILE', help: "NDJSON input, one v1 JSON object per line ('-' = stdin)" },
       { name: 'reference', type: 'string', value: 'FILE', help: 'reference NDJSON for drift (default: none)' },
       { name: 'window', type: 'string', value: 'SECONDS', help: 'tumbling windows instead of one window for the whole input' },
       json,
+      {
+        name: 'alerts',
+        type: 'boolean',
+        help: 'send the alerts the report raises through alerts.webhooks (outcomes on stderr)',
+      },
+      {
+        name: 'fail-on',
+        type: 'string',
+        value: 'LIST',
+        help: 'exit 3 when the report has any of these findings: drift,collisions,poisoning,constraints (comma list)',
+      },
+      html,
     ],
+    notes:
+      'Exit codes: 0 done, 1 failure (also: an alert that could not be delivered), 2 usage or config error,\n3 a finding named by --fail-on (drift: a drifted model verdict; collisions: an exact or near collision\nor an embedding table past alerts.lookupZ; poisoning: a poisoning signal; constraints: a failed\nconstraint rule).',
+  },
+  alerts: {
+    summary: 'alert tools: `alerts test` sends a test alert through every configured webhook',
+    usage: 'featurewatch alerts test [-c FILE]',
+    options: [config],
+    notes: "Prints each webhook's outcome; exits 0 when every webhook accepted it, 1 otherwise, 2 when none is configured.",
   },
   demo: {
     summary: 'a synthetic stream into the embedded ClickHouse, with a summary',
@@ -85,7 +115,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   baseline: {
     summary: "build a model's drift reference from a file or a stored range and store it (next version)",
-    usage: 'featurewatch baseline --model M (--input FILE | --from T --to T) [--model-version V] [--ref-version N]',
+    usage: 'featurewatch baseline --model M (--input FILE | --from T --to T) [--model-version V] [--ref-version N] [--suggest-constraints]',
     options: [
       config,
       { name: 'input', short: 'i', type: 'string', value: 'FILE', help: 'NDJSON reference data, or instead:' },
@@ -94,6 +124,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
       { name: 'model', short: 'm', type: 'string', value: 'NAME', help: 'model whose events form the reference (required)' },
       { name: 'model-version', type: 'string', value: 'V', help: 'only events of this model_version' },
       { name: 'ref-version', type: 'string', value: 'N', help: 'store as this reference version (default: newest + 1)' },
+      {
+        name: 'suggest-constraints',
+        type: 'boolean',
+        help: 'print constraints suggested by the reference as YAML (the `constraints:` config section) instead of storing it',
+      },
     ],
   },
   drift: {
@@ -106,6 +141,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'print the largest collision clusters, newest near pairs, table statistics',
     usage: 'featurewatch collisions [--model M] [--limit N] [--json]',
     options: [config, model, { name: 'limit', type: 'string', value: 'N', help: 'rows per section (default 20)' }, json, daemon],
+    notes: 'Exit code 3 when there is no store (or no featurewatch database in it) to read.',
+  },
+  report: {
+    summary: 'one self-contained HTML report of a stored window: verdict, features, segments, constraints, collisions',
+    usage: 'featurewatch report --model M [--window T|latest] --html FILE',
+    options: [
+      config,
+      { name: 'model', short: 'm', type: 'string', value: 'NAME', help: 'the model to report on (required)' },
+      { name: 'window', type: 'string', value: 'T', help: "start of the evaluated window (ISO-8601), or 'latest' (default)" },
+      { ...html, help: "where to write the HTML ('-' = stdout; required)" },
+      daemon,
+    ],
     notes: 'Exit code 3 when there is no store (or no featurewatch database in it) to read.',
   },
   validate: {
@@ -143,7 +190,8 @@ ${Object.entries(COMMANDS)
 Options:
 ${optionLines([config, help, { name: 'version', short: 'V', type: 'boolean', help: 'print the featurewatch version (also -v, --show-version)' }])}
 
-Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 nothing to read (drift, collisions).
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 nothing to read (drift,
+collisions) or a finding named by replay --fail-on.
 `;
 
 export interface CliArgs {
@@ -163,6 +211,16 @@ export interface CliArgs {
   from?: string;
   to?: string;
   daemon?: string;
+  /** replay --alerts */
+  alerts: boolean;
+  /** replay --fail-on */
+  failOn: FailOn[];
+  /** The subcommand of `alerts` (test). */
+  action?: string;
+  html?: string;
+  /** `report`: a window start (ISO-8601) or 'latest'. */
+  reportWindow?: string;
+  suggestConstraints: boolean;
   help: boolean;
   showVersion: boolean;
 }
@@ -206,7 +264,19 @@ export function parseCli(argv: string[]): CliArgs {
   // A first, lenient pass finds the command wherever the options are; the second is strict for it.
   const loose = parse(argv, all, false);
   const command = loose.positionals[0] ?? '';
-  const base: CliArgs = { command, json: false, events: 200_000, seed: 42, keep: false, limit: 20, help: false, showVersion: false };
+  const base: CliArgs = {
+    command,
+    json: false,
+    events: 200_000,
+    seed: 42,
+    keep: false,
+    limit: 20,
+    alerts: false,
+    failOn: [],
+    suggestConstraints: false,
+    help: false,
+    showVersion: false,
+  };
   if (!command) {
     let p;
     try {
@@ -243,7 +313,11 @@ export function parseCli(argv: string[]): CliArgs {
     config: s('config'),
     input: s('input'),
     reference: s('reference'),
-    window: s('window') === undefined ? undefined : num('window', s('window'), 0),
+    // `report --window` names a window start; every other command's --window is a length.
+    window: s('window') === undefined || command === 'report' ? undefined : num('window', s('window'), 0),
+    reportWindow: command === 'report' ? (s('window') ?? 'latest') : undefined,
+    html: s('html'),
+    suggestConstraints: !!v['suggest-constraints'],
     json: !!v.json,
     events: num('events', s('events'), 200_000, true),
     seed: num('seed', s('seed'), 42, true),
@@ -255,13 +329,33 @@ export function parseCli(argv: string[]): CliArgs {
     from: s('from'),
     to: s('to'),
     daemon: s('daemon'),
+    alerts: !!v.alerts,
+    failOn: failOn(s('fail-on')),
     help: !!v.help,
   };
   if (args.help) return args;
-  if (parsed.positionals.length > 1)
-    throw new UsageError(`${command}: unexpected argument '${parsed.positionals[1]}' (see featurewatch ${command} --help)`);
+  // `alerts` takes its action as a positional (alerts test); every other command takes none.
+  const positionals = parsed.positionals.slice(1);
+  if (command === 'alerts') {
+    if (positionals[0] !== 'test')
+      throw new UsageError(
+        `alerts: ${positionals[0] === undefined ? 'missing action' : `unknown action '${positionals[0]}'`} (usage: featurewatch alerts test [-c FILE])`,
+      );
+    args.action = positionals.shift();
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`${command}: unexpected argument '${positionals[0]}' (see featurewatch ${command} --help)`);
   checkBeforeStart(args);
   return args;
+}
+
+function failOn(v: string | undefined): FailOn[] {
+  if (v === undefined) return [];
+  const items = v.split(',').map((x) => x.trim());
+  for (const x of items)
+    if (!(FAIL_ON as readonly string[]).includes(x))
+      throw new UsageError(`replay: --fail-on '${x}' is not one of ${FAIL_ON.join(', ')} (a comma list, e.g. --fail-on drift,poisoning)`);
+  return [...new Set(items as FailOn[])];
 }
 
 /** Usage errors a command would otherwise hit only after opening (and maybe creating) the store. */
@@ -270,6 +364,9 @@ function checkBeforeStart(a: CliArgs): void {
     if (!a.input) throw new UsageError('replay: --input FILE is required (use - for stdin)');
     inputFile('replay', 'input', a.input, true);
     inputFile('replay', 'reference', a.reference);
+    // Without a reference there is no drift to find, and a gate that cannot fail is a silent pass.
+    if (a.failOn.includes('drift') && !a.reference) throw new UsageError('replay: --fail-on drift needs --reference FILE');
+    if (a.html === '-' && a.json) throw new UsageError('replay: --json and --html - would both write to stdout; give --html a file');
   }
   if (a.command === 'baseline') {
     if (!a.model) throw new UsageError('baseline: --model NAME is required');
@@ -280,6 +377,13 @@ function checkBeforeStart(a: CliArgs): void {
       if (a[k] !== undefined && Number.isNaN(Date.parse(a[k]!))) throw new UsageError(`baseline: --${k} '${a[k]}' is not an ISO-8601 time`);
     inputFile('baseline', 'input', a.input);
   }
+  if (a.command === 'report') {
+    if (!a.model) throw new UsageError('report: --model NAME is required');
+    if (!a.html) throw new UsageError("report: --html FILE is required ('-' for stdout)");
+    if (a.reportWindow !== 'latest' && Number.isNaN(Date.parse(a.reportWindow!)))
+      throw new UsageError(`report: --window '${a.reportWindow}' is not an ISO-8601 time or 'latest'`);
+  }
+  if (a.html !== undefined && a.html !== '-' && a.html.trim() === '') throw new UsageError(`${a.command}: --html needs a file name`);
   if (a.daemon !== undefined) {
     try {
       const u = new URL(a.daemon);

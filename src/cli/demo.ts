@@ -87,8 +87,8 @@ export async function runDemo(config: Config, log: Logger, args: CliArgs): Promi
     `SELECT toString(window_start) AS w, events, features_drifted, features_tested, drifted,
             arrayStringConcat(arraySort(groupArray(feature)), ', ') AS which
      FROM ${db}.drift_verdicts AS v FINAL
-     LEFT JOIN (SELECT window_start, feature FROM ${db}.drift_results FINAL WHERE model = 'ranker' AND drifted = 1) AS r USING window_start
-     WHERE v.model = 'ranker' AND v.reference_version = {rv:UInt32}
+     LEFT JOIN (SELECT window_start, feature FROM ${db}.drift_results FINAL WHERE model = 'ranker' AND segment = '' AND drifted = 1) AS r USING window_start
+     WHERE v.model = 'ranker' AND v.segment = '' AND v.reference_version = {rv:UInt32}
      GROUP BY w, events, features_drifted, features_tested, drifted ORDER BY w`,
     { rv: version },
   );

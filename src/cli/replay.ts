@@ -12,17 +12,30 @@ import { referencesFromFile } from '../references/from-file';
 import { ReplayReport } from './replay-report';
 import { driftTable } from './drift-table';
 import { collisionSummary } from './collision-summary';
+import { WebhookNotifier } from '../alerts/webhook';
+import { replayFindings, replayObservations, ReplayFindingsInput } from './replay-alerts';
+import { outcomeText } from './alerts';
+import { EXIT } from './args';
+import { writeHtml, replayHtml } from './report-data';
 
 export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promise<number> {
   if (!args.input) throw new UsageError('replay: --input FILE is required (use - for stdin)');
   // Read the reference before opening the store: a bad reference file then creates nothing.
+  if (args.alerts && cfg.alerts.webhooks.length === 0)
+    throw new UsageError('replay --alerts: alerts.webhooks is empty (configure a webhook in the config file or FW_ALERTS__WEBHOOKS)');
   const refFile = args.reference ? await referencesFromFile(args.reference, cfg) : undefined;
   const windowSeconds = args.window ?? 0;
   // The report reads what the pipeline computed: its detector and the flush units it writes.
   const report = new ReplayReport(windowSeconds);
+  // The input's event-time span: the time of alerts about the whole input.
+  const span = { first: Infinity, last: -Infinity };
   const app = await buildApp(cfg, log, {
     windowSeconds,
     onUnit: (u) => report.take(u),
+    onEvent: (ev) => {
+      if (ev.ts < span.first) span.first = ev.ts;
+      if (ev.ts > span.last) span.last = ev.ts;
+    },
     // A replay ends with a report or an error, never an endless retry.
     maxInsertAttempts: cfg.store.commandMaxAttempts,
   });
@@ -45,6 +58,7 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   for (const v of (await app.metrics.rejected.get()).values) rejected[String(v.labels.reason)] = v.value;
   const events = (await app.metrics.eventsAccepted.get()).values.reduce((s, v) => s + v.value, 0);
   const drift = refFile ? report.driftReport() : { drift: [], drift_vectors: [], drift_models: [] };
+  const constraints = report.constraintReport();
   const coll = await report.collisionReport();
   const out = {
     report_version: REPORT_VERSION,
@@ -56,15 +70,61 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     events,
     rejected,
     ...drift,
+    constraints,
     ...coll,
   };
+  if (args.html) await writeHtml(args.html, replayHtml(out, refFile ? report.states() : []));
   if (args.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-  else {
+  else if (args.html !== '-') {
     const total = Object.values(rejected).reduce((a, b) => a + b, 0);
     process.stdout.write(`replayed ${lines} lines: ${events} events, ${total} rejected\n\n${await storeSummary(app.store)}\n`);
     if (refFile) process.stdout.write(`\nDrift against ${args.reference}:\n${driftTable(drift.drift, drift.drift_models)}\n`);
+    const failed = constraints.filter((c) => c.failed);
+    if (constraints.length)
+      process.stdout.write(
+        `\nConstraints: ${constraints.length} rules checked, ${failed.length} failed${failed.map((c) => `\n  ${c.model}.${c.feature} ${c.rule} (${c.bound}): ${c.violations}/${c.checked}`).join('')}\n`,
+      );
+    if (args.html && args.html !== '-') process.stdout.write(`\nHTML report: ${args.html}\n`);
     if (app.detector) process.stdout.write(`\n${collisionSummary(coll)}\n`);
   }
+  let code: number = EXIT.ok;
+  if (args.alerts || args.failOn.length) {
+    if (span.first === Infinity) span.first = span.last = Date.now();
+    const found: ReplayFindingsInput = {
+      drift: report.evaluated,
+      collisions: coll,
+      constraints,
+      windowSeconds,
+      span,
+      reference: args.reference,
+    };
+    if (args.alerts) {
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const notifier = new WebhookNotifier(cfg.alerts, app.store, cfg.instanceId, app.metrics, log, {
+        retry: { initialMs: cfg.store.retryInitialMs, maxMs: cfg.store.retryMaxMs },
+        signal: stop.signal,
+      });
+      const sent = await notifier.observe(replayObservations(cfg, found)).finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      });
+      for (const s of sent)
+        process.stderr.write(
+          `alert ${s.doc.status} ${s.doc.kind} ${s.doc.model}/${s.doc.subject} → ${s.webhook}: ${outcomeText(s.outcome)}\n`,
+        );
+      if (sent.length === 0) process.stderr.write('alerts: nothing to send (no finding, or already sent from this store)\n');
+      if (sent.some((s) => s.outcome.status !== 'sent')) code = EXIT.failure;
+    }
+    const findings = replayFindings(cfg, found);
+    const hits = args.failOn.filter((k) => findings[k].length > 0);
+    if (hits.length) {
+      process.stderr.write(`featurewatch: --fail-on: ${hits.map((k) => `${k}: ${findings[k].join(', ')}`).join('; ')}\n`);
+      if (code === EXIT.ok) code = EXIT.findings;
+    }
+  }
   await app.close();
-  return 0;
+  return code;
 }

@@ -3,8 +3,11 @@
  * logger's redaction, so a new secret key is hidden everywhere at once.
  */
 
-/** Keys whose whole value is secret wherever they appear (sasl/clickhouse passwords, webhook headers). */
-export const SECRET_KEYS = ['password', 'headers', 'authorization'];
+/**
+ * Keys whose whole value is secret wherever they appear: sasl/clickhouse passwords, webhook headers,
+ * webhook signing secrets and PagerDuty routing keys.
+ */
+export const SECRET_KEYS = ['password', 'headers', 'authorization', 'secret', 'routingKey', 'routing_key'];
 
 /** Keys holding URLs that can carry credentials (user:password@, a token in the path or query). */
 export const URL_KEYS = ['url', 'webhook'];

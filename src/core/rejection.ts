@@ -30,6 +30,10 @@ export const REJECTION_REASONS = [
   'empty_vector',
   'too_many_vectors',
   'too_many_lookups',
+  // Processing the message threw (a bug): counted and dead-lettered instead of stopping the stream.
+  'internal_error',
+  // Rows of a flush that ClickHouse refused for their content: isolated and counted, the rest stored.
+  'store_rejected',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -9,3 +9,5 @@ export { chi2Sf, gammaQ, logGamma } from './special';
 export { adjustPValues } from './multiple';
 export * from './evaluate';
 export { profileFromWindow, profileOnSameBins } from './rebase';
+export * from './segments';
+export * from './distribution';

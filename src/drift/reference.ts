@@ -86,6 +86,18 @@ export interface ReferenceProfile {
   options: ReferenceOptions;
   features: Record<string, FeatureReference>;
   vectors: Record<string, VectorReference>;
+  /** Per segment feature: a profile per value (src/drift/segments.ts); absent without drift.segments. */
+  segments?: Record<string, SegmentedReference>;
+}
+
+/** The reference restricted to each value of one segment feature. */
+export interface SegmentedReference {
+  /** Values with a segment of their own, most frequent first (at most maxSegmentValues). */
+  values: string[];
+  /** Reference events per value, OTHER_SEGMENT included. */
+  events: Record<string, number>;
+  /** A profile per value and one for OTHER_SEGMENT (every other value); they never nest segments. */
+  profiles: Record<string, ReferenceProfile>;
 }
 
 export function categoryKey(v: string | boolean): string {
@@ -209,6 +221,27 @@ export function buildCategoricalReference(
   };
 }
 
+/**
+ * The union of two uniform samples (of `seenA` and `seenB` values), at most `cap` long. Exact — both
+ * samples whole — when each kept everything it saw and the union fits; otherwise each side
+ * contributes a random subset in proportion to what it saw: close to, not exactly, a uniform
+ * sample of the union.
+ */
+function mergeSamples<T>(a: T[], seenA: number, b: T[], seenB: number, cap: number, rand: () => number): T[] {
+  if (a.length + b.length <= cap && a.length === seenA && b.length === seenB) return [...a, ...b];
+  const target = Math.min(cap, a.length + b.length);
+  const ka = Math.min(a.length, Math.max(target - b.length, Math.round((target * seenA) / Math.max(1, seenA + seenB))));
+  const pick = (x: T[], k: number): T[] => {
+    const c = [...x];
+    for (let i = 0; i < k; i++) {
+      const j = i + Math.floor(rand() * (c.length - i));
+      [c[i], c[j]] = [c[j], c[i]];
+    }
+    return c.slice(0, k);
+  };
+  return [...pick(a, ka), ...pick(b, target - ka)];
+}
+
 class Reservoir {
   size = 0;
   seen = 0;
@@ -235,6 +268,15 @@ class Reservoir {
   }
   sample(): Float64Array {
     return this.buf.subarray(0, this.size);
+  }
+
+  /** Adds another reservoir's sample (see mergeSamples). */
+  absorb(o: Reservoir): void {
+    const kept = mergeSamples(Array.from(this.sample()), this.seen, Array.from(o.sample()), o.seen, this.cap, this.rand);
+    this.buf = new Float64Array(Math.max(1024, kept.length));
+    this.buf.set(kept);
+    this.size = kept.length;
+    this.seen += o.seen;
   }
 }
 
@@ -300,6 +342,42 @@ export class ReferenceBuilder {
       const j = Math.floor(this.rand() * c.seen);
       if (j < this.options.vectorSampleCap) c.kept[j] = copy;
     }
+  }
+
+  /**
+   * Adds everything another builder collected (segment profiles fold the rare values into
+   * `__other__` this way). Counts add exactly; samples as Reservoir.absorb says.
+   */
+  merge(o: ReferenceBuilder): this {
+    for (const [name, oc] of o.features) {
+      let c = this.features.get(name);
+      if (!c) this.features.set(name, (c = { numeric: null, cats: null, catOverflow: 0, nNumeric: 0, nCategorical: 0, missing: 0 }));
+      c.nNumeric += oc.nNumeric;
+      c.nCategorical += oc.nCategorical;
+      c.missing += oc.missing;
+      c.catOverflow += oc.catOverflow;
+      if (oc.numeric) (c.numeric ??= new Reservoir(this.options.sampleCap, this.rand)).absorb(oc.numeric);
+      if (oc.cats) {
+        const cats = (c.cats ??= new Map());
+        for (const [k, n] of oc.cats) {
+          const prev = cats.get(k);
+          if (prev !== undefined) cats.set(k, prev + n);
+          else if (cats.size < this.options.maxDistinct) cats.set(k, n);
+          else c.catOverflow += n;
+        }
+      }
+    }
+    for (const [name, ov] of o.vectors) {
+      const c = this.vectors.get(name);
+      if (!c) {
+        this.vectors.set(name, { dim: ov.dim, seen: ov.seen, kept: [...ov.kept] });
+        continue;
+      }
+      if (c.dim !== ov.dim) continue;
+      c.kept = mergeSamples(c.kept, c.seen, ov.kept, ov.seen, this.options.vectorSampleCap, this.rand);
+      c.seen += ov.seen;
+    }
+    return this;
   }
 
   build(): ReferenceProfile {

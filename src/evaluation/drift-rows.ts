@@ -8,11 +8,14 @@ export function driftRows(
   r: WindowDriftReport,
   evaluatedAt: string,
   comparedWith = 'reference',
+  /** '' for the whole model, else 'feature=value'. */
+  segment = '',
 ): { results: Row[]; vectors: Row[]; verdict: Row } {
   const base = {
     window_start: k.windowStart,
     window_seconds: k.windowSeconds,
     model: k.model,
+    segment,
     reference_version: k.referenceVersion,
     evaluated_at: evaluatedAt,
   };

@@ -73,7 +73,9 @@ export class LookupEvaluator {
     const db = this.store.database;
     const graceMs = this.cfg.window.allowedLatenessSeconds * 1000 + 2 * this.cfg.store.flushIntervalSeconds * 1000;
     const params = { grace: graceMs, now: nowMs };
-    const due = `(window_start, model, table_name) IN (
+    // GLOBAL: on a cluster the due set is computed once and sent to every shard (a subquery over
+    // a Distributed table inside a query over one is refused otherwise).
+    const due = `(window_start, model, table_name) GLOBAL IN (
         SELECT p.ws, p.model, p.t FROM
           (SELECT window_start AS ws, model, table_name AS t, any(window_seconds) AS wsec, max(inserted_at) AS last FROM ${db}.lookup_pairs GROUP BY ws, model, t) AS p
           LEFT JOIN (SELECT window_start AS ws, model, table_name AS t, max(evaluated_at) AS ev FROM ${db}.lookup_stats GROUP BY ws, model, t) AS s

@@ -42,7 +42,7 @@ export class Scheduler {
   private guard(what: string, fn: () => Promise<unknown>): Promise<void> {
     const p = fn().then(
       () => undefined,
-      (err) => this.log.error({ err: (err as Error).message }, `${what} failed; will retry on schedule`),
+      (err) => this.log.error({ err }, `${what} failed; will retry on schedule`),
     );
     this.running = this.running.then(() => p);
     return p;

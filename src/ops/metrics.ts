@@ -5,7 +5,7 @@
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 
 /** What a cardinality cap can refuse (label values of featurewatch_overflow_total). */
-export const OVERFLOW_KINDS = ['model', 'version', 'vector', 'table', 'feature'] as const;
+export const OVERFLOW_KINDS = ['model', 'version', 'vector', 'table', 'feature', 'segment'] as const;
 export type OverflowKind = (typeof OVERFLOW_KINDS)[number];
 
 export class Metrics {
@@ -147,13 +147,13 @@ export class Metrics {
     });
     this.alerts = new Counter({
       name: 'featurewatch_alerts_total',
-      help: 'Webhook alerts by kind and outcome (sent, failed)',
+      help: 'Alert notifications (firing and resolved) per webhook, by kind and outcome: sent, failed (gave up), deferred (left pending for a later round)',
       labelNames: ['kind', 'status'],
       registers: [r],
     });
     this.overflow = new Counter({
       name: 'featurewatch_overflow_total',
-      help: 'Observations counted in an __overflow__ bucket because a cardinality cap (limits.max*) was reached, by kind (model, version, vector, table, feature)',
+      help: 'Observations counted in an __overflow__ bucket because a cardinality cap (limits.max*) was reached, by kind (model, version, vector, table, feature; segment: segment-feature values counted under __other__)',
       labelNames: ['kind'],
       registers: [r],
     });

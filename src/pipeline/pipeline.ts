@@ -6,12 +6,12 @@ import { Logger } from 'pino';
 import { Config } from '../config/schema';
 import { Decoder } from '../decode';
 import { isRejection, Rejection } from '../core/rejection';
-import { FeatureEvent, MessageHeaders } from '../core/event';
+import { EventOrigin, FeatureEvent, MessageHeaders } from '../core/event';
 import { Analyzer } from '../analyzers/analyzer';
 import { Metrics } from '../ops/metrics';
 import { RateLimitedLog } from '../ops/logger';
 import { CappedCounter, OTHER_LABEL } from '../ops/capped-labels';
-import { labelValue } from '../core/text';
+import { labelValue, safeText } from '../core/text';
 import { WindowClock } from '../window/clock';
 import { PartitionState } from './partition-state';
 import { BatchResult, StoreWriter } from '../store/writer';
@@ -105,6 +105,30 @@ export class Pipeline {
     ps.track(offset);
     (ps.topic.startsWith('file:') ? this.inFile : this.inKafka).inc();
     const origin = { topic: ps.topic, partition: ps.partition, offset };
+    try {
+      return this.analyze(ps, origin, value, headers, fallbackTs);
+    } catch (err) {
+      // A bug must not stop the stream or lose the message silently: it is a named, counted
+      // rejection (and dead-lettered), and the error is logged with its stack.
+      this.rejectLog.warn('internal_error', { err, origin }, 'message could not be processed (internal error)');
+      const r: Rejection = {
+        reason: 'internal_error',
+        detail: safeText(err instanceof Error ? err.message : String(err), 300),
+        model: '',
+        origin,
+      };
+      this.reject(ps, r, value, headers);
+      return r;
+    }
+  }
+
+  private analyze(
+    ps: PartitionState,
+    origin: EventOrigin,
+    value: Buffer | string | null,
+    headers: MessageHeaders | undefined,
+    fallbackTs: number,
+  ): Rejection | null {
     const r = this.decoder.decode(value, headers, origin, fallbackTs);
     if (isRejection(r)) {
       this.reject(ps, r, value, headers);

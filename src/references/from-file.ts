@@ -4,8 +4,8 @@ import { createInterface } from 'node:readline';
 import { Config } from '../config/schema';
 import { Decoder } from '../decode';
 import { isRejection } from '../core/rejection';
-import { ReferenceBuilder, ReferenceProfile } from '../drift';
-import { observeReference, referenceOptions } from './registry';
+import { ReferenceProfile } from '../drift';
+import { ModelReferenceBuilder } from './registry';
 
 export interface FileReferences {
   profiles: Map<string, { profile: ReferenceProfile; events: number }>;
@@ -19,7 +19,7 @@ export async function referencesFromFile(
   filter: { model?: string; modelVersion?: string } = {},
 ): Promise<FileReferences> {
   const decoder = new Decoder(cfg.limits, 'json');
-  const builders = new Map<string, { b: ReferenceBuilder; events: number }>();
+  const builders = new Map<string, { b: ModelReferenceBuilder; events: number }>();
   const rl = createInterface({ input: path === '-' ? process.stdin : createReadStream(path), crlfDelay: Infinity });
   let lines = 0;
   let rejected = 0;
@@ -34,8 +34,8 @@ export async function referencesFromFile(
     if (filter.model && ev.model !== filter.model) continue;
     if (filter.modelVersion && ev.modelVersion !== filter.modelVersion) continue;
     let e = builders.get(ev.model);
-    if (!e) builders.set(ev.model, (e = { b: new ReferenceBuilder(referenceOptions(cfg.drift)), events: 0 }));
-    observeReference(e.b, ev);
+    if (!e) builders.set(ev.model, (e = { b: new ModelReferenceBuilder(cfg.drift), events: 0 }));
+    e.b.observe(ev);
     e.events++;
   }
   const profiles = new Map<string, { profile: ReferenceProfile; events: number }>();

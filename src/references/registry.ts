@@ -9,7 +9,7 @@
 import { Logger } from 'pino';
 import { FeatureEvent, PREDICTION_FEATURE } from '../core/event';
 import { DriftConfig } from '../config/schema';
-import { ReferenceBuilder, ReferenceProfile, ReferenceOptions } from '../drift';
+import { ReferenceBuilder, ReferenceProfile, ReferenceOptions, SegmentedReferenceBuilder } from '../drift';
 import { Store, queryRows } from '../store/client';
 import { withRetry } from '../ops/retry';
 
@@ -23,16 +23,47 @@ export function referenceOptions(cfg: DriftConfig): Partial<ReferenceOptions> {
   return { bins: cfg.bins, fineBins: cfg.fineBins, topK: cfg.topK };
 }
 
-/** Feeds one event (features, prediction, vectors) into a reference builder. */
-export function observeReference(b: ReferenceBuilder, ev: FeatureEvent): void {
-  for (const name in ev.features) b.observe(name, ev.features[name]);
-  if (ev.prediction !== undefined) b.observe(PREDICTION_FEATURE, ev.prediction);
+/** Feeds one event (features, prediction, vectors) into a reference builder, leaving out `skip`. */
+export function observeReference(b: ReferenceBuilder, ev: FeatureEvent, skip?: string): void {
+  for (const name in ev.features) if (name !== skip) b.observe(name, ev.features[name]);
+  if (ev.prediction !== undefined && skip !== PREDICTION_FEATURE) b.observe(PREDICTION_FEATURE, ev.prediction);
   for (const name in ev.vectors) b.observeVector(name, ev.vectors[name]);
+}
+
+/** A feature's value in an event; the prediction under its feature name. */
+export function eventValue(ev: FeatureEvent, feature: string) {
+  return feature === PREDICTION_FEATURE ? (ev.prediction ?? null) : ev.features[feature];
+}
+
+/** A model's reference from events: the whole-model profile plus one per segment (drift.segments). */
+export class ModelReferenceBuilder {
+  private readonly whole: ReferenceBuilder;
+  private readonly segments: SegmentedReferenceBuilder;
+
+  constructor(cfg: DriftConfig) {
+    this.whole = new ReferenceBuilder(referenceOptions(cfg));
+    this.segments = new SegmentedReferenceBuilder(cfg.segments, cfg.maxSegmentValues, referenceOptions(cfg));
+  }
+
+  observe(ev: FeatureEvent): void {
+    observeReference(this.whole, ev);
+    if (this.segments.enabled)
+      this.segments.observe(
+        (f) => eventValue(ev, f),
+        (b, skip) => observeReference(b, ev, skip),
+      );
+  }
+
+  build(): ReferenceProfile {
+    const p = this.whole.build();
+    if (this.segments.enabled) p.segments = this.segments.build();
+    return p;
+  }
 }
 
 export class ReferenceRegistry {
   private readonly refs = new Map<string, ModelReference>();
-  private readonly candidates = new Map<string, { builder: ReferenceBuilder; events: number }>();
+  private readonly candidates = new Map<string, { builder: ModelReferenceBuilder; events: number }>();
   private readonly storing = new Set<string>();
   /** The stored JSON each 'first' reference was taken from, to notice another replica's winning version. */
   private readonly json = new Map<string, string>();
@@ -84,8 +115,8 @@ export class ReferenceRegistry {
   observe(ev: FeatureEvent): void {
     if (this.cfg.reference !== 'first' || this.refs.has(ev.model)) return;
     let c = this.candidates.get(ev.model);
-    if (!c) this.candidates.set(ev.model, (c = { builder: new ReferenceBuilder(referenceOptions(this.cfg)), events: 0 }));
-    observeReference(c.builder, ev);
+    if (!c) this.candidates.set(ev.model, (c = { builder: new ModelReferenceBuilder(this.cfg), events: 0 }));
+    c.builder.observe(ev);
     if (++c.events >= this.cfg.firstEvents && !this.storing.has(ev.model)) {
       this.storing.add(ev.model);
       const profile = c.builder.build();

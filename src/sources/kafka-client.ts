@@ -27,6 +27,14 @@ const STARTUP_NOISE: { pattern: RegExp; explain?: string }[] = [
     explain: 'kafka partition leader not available yet (normal while a topic is created or the broker starts); kafkajs retries',
   },
   { pattern: /switched default partitioner/i },
+  {
+    // Outages are reported once per change by the daemon itself (featurewatch_dependency_up,
+    // /status), and the consumer is restarted with backoff: kafkajs's per-attempt lines add nothing.
+    pattern:
+      /Connection error|Failed to connect to seed broker|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|Connection timeout|^Crash: |Restarting the consumer/i,
+    explain:
+      'kafka broker connection failures are reported as the kafka dependency state and retried with backoff (details at debug level)',
+  },
 ];
 
 export function createKafka(cfg: KafkaConfig, log: Logger): Kafka {

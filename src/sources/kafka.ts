@@ -52,7 +52,8 @@ export class KafkaSource {
   private lastError: string | null = null;
   private stopping = false;
   private loop: Promise<void> = Promise.resolve();
-  private crashed: (() => void) | null = null;
+  /** Resolves when the current consumer stopped (crash) or the source stops; created per start attempt. */
+  private crashed: { promise: Promise<void>; resolve: () => void; done: boolean } | null = null;
   private inBatch: Promise<void> = Promise.resolve();
   private batchStartedAt = 0;
   private lagTimer?: NodeJS.Timeout;
@@ -159,12 +160,12 @@ export class KafkaSource {
           this.setState('waiting_for_topics', `topics not found: ${missing.join(', ')}`);
           if (!waitingLogged) this.d.log.warn({ topics: missing }, 'waiting for topics to exist (checked again with backoff)');
           waitingLogged = true;
-        } else {
+        } else if (!this.crashed!.done) {
           waitingLogged = false;
           attempt = 0;
           this.setState('running');
           this.d.log.info({ topics: this.d.cfg.kafka.topics, group: this.d.cfg.kafka.groupId }, 'consuming');
-          await new Promise<void>((resolve) => (this.crashed = resolve));
+          await this.crashed!.promise;
           if (this.stopping) break;
         }
       } catch (err) {
@@ -186,6 +187,19 @@ export class KafkaSource {
   /** Connects, checks the topics exist, subscribes and runs. Returns the missing topics (then nothing runs). */
   private async startConsumer(): Promise<string[]> {
     const k = this.d.cfg.kafka;
+    // Before anything can crash: a crash while joining (before run() returns) must not be lost.
+    let settle!: () => void;
+    const crash: { promise: Promise<void>; resolve: () => void; done: boolean } = {
+      promise: new Promise<void>((r) => (settle = r)),
+      resolve: () => {
+        crash.done = true;
+        settle();
+      },
+      done: false,
+    };
+    this.crashed = crash;
+    const resolve = crash.resolve;
+    if (this.stopping) resolve();
     const admin = (this.admin = this.d.kafka.admin());
     await admin.connect();
     const existing = new Set(await admin.listTopics());
@@ -216,7 +230,7 @@ export class KafkaSource {
       this.d.dependencies.failed('kafka', err);
       this.setState('restarting', err);
       this.d.log.warn({ error: oneLine(err) }, 'kafka consumer stopped; starting a new one');
-      this.crashed?.();
+      resolve();
     });
     await consumer.connect();
     for (const topic of k.topics) await consumer.subscribe({ topic, fromBeginning: k.fromBeginning });
@@ -326,7 +340,7 @@ export class KafkaSource {
     this.flusher.stopTimer();
     this.ownership.stop();
     this.applyPauses();
-    this.crashed?.();
+    this.crashed?.resolve();
     await this.inBatch.catch(() => undefined);
     const flushed = this.flusher.flush('shutdown').then(() => this.flusher.drain());
     const inTime = await Promise.race([flushed.then(() => true), sleep(Math.max(0, deadline - Date.now())).then(() => false)]);

@@ -23,12 +23,15 @@
  * Claims are ordered by (epoch, claimer clock): two claims can only share an epoch when a partition
  * changed owner twice while the store stalled, and then the later claimer's clock decides — the
  * one residual case, counted by `featurewatch_unreplayable_flushes_total`.
+ * On a ClickHouse cluster, linearizability comes from quorum inserts and sequentially consistent
+ * reads of these tables (src/store/cluster-layout.ts); a single node has it by itself.
  */
 import { createHash } from 'node:crypto';
 import { Logger } from 'pino';
 import { Inserter } from './inserter';
 import { TableRows } from './rows';
 import { SUPERSEDED_TABLE } from './tables';
+import { protocolReadSettings, protocolWriteSettings } from './cluster-layout';
 import { Metrics } from '../ops/metrics';
 
 export interface PartitionRef {
@@ -106,13 +109,23 @@ export class Checkpoints {
     return this.ins.store.database;
   }
 
+  /** Every protocol write goes through here: linearized on a cluster. */
+  private write(table: string, rows: Record<string, unknown>[], token: string): Promise<unknown> {
+    return this.ins.insert(table, rows, token, protocolWriteSettings(this.ins.store.cluster));
+  }
+
+  /** Every protocol read goes through here: it sees every acknowledged write. */
+  private read<T>(sql: string, params: Record<string, unknown>, what: string): Promise<T[]> {
+    return this.ins.query<T>(sql, params, what, protocolReadSettings(this.ins.store.cluster));
+  }
+
   /**
    * Stored progress per partition: the highest `to` of a done unit that is not superseded (or the
    * pre-protocol `progress` table's offset for stores written by older versions).
    */
   async storedProgress(group: string, parts: PartitionRef[]): Promise<Map<string, number>> {
     const topics = [...new Set(parts.map((p) => p.topic))];
-    const rows = await this.ins.query<{ topic: string; partition: number; next: string }>(
+    const rows = await this.read<{ topic: string; partition: number; next: string }>(
       `SELECT topic, partition, max(next) AS next FROM (
          SELECT topic, partition, to_offset AS next FROM ${this.db}.flush_units
          WHERE consumer_group = {g:String} AND topic IN {t:Array(String)} AND state = 'done'
@@ -142,7 +155,7 @@ export class Checkpoints {
       const epoch = prev.reduce((m, c) => Math.max(m, c.epoch), 0) + 1;
       return { ...p, epoch, claimMs, start: progress.get(key(p)) ?? null };
     });
-    await this.ins.insert(
+    await this.write(
       'partition_claims',
       claims.map((c) => ({
         consumer_group: group,
@@ -164,7 +177,7 @@ export class Checkpoints {
   private async supersedeOverlapping(group: string, claims: Claim[]): Promise<void> {
     const topics = [...new Set(claims.map((c) => c.topic))];
     const minStart = Math.min(...claims.map((c) => c.start ?? 0));
-    const units = await this.ins.query<{ flush_id: string; topic: string; partition: number; f: string; e: number; cm: string }>(
+    const units = await this.read<{ flush_id: string; topic: string; partition: number; f: string; e: number; cm: string }>(
       `SELECT flush_id, topic, partition, any(from_offset) AS f, any(epoch) AS e, any(claim_ms) AS cm
        FROM ${this.db}.flush_units
        WHERE consumer_group = {g:String} AND topic IN {t:Array(String)} AND from_offset >= {m:UInt64}
@@ -197,7 +210,7 @@ export class Checkpoints {
     units: (PartitionRef & ClaimStamp & { id: string; from: number })[],
     by: (u: PartitionRef) => ClaimStamp & { instance?: string },
   ): Promise<void> {
-    await this.ins.insert(
+    await this.write(
       SUPERSEDED_TABLE,
       units.map((u) => {
         const b = by(u);
@@ -221,7 +234,7 @@ export class Checkpoints {
 
   private async claims(group: string, parts: PartitionRef[]): Promise<StoredClaim[]> {
     const topics = [...new Set(parts.map((p) => p.topic))];
-    const rows = await this.ins.query<{
+    const rows = await this.read<{
       topic: string;
       partition: number;
       epoch: number;
@@ -269,7 +282,7 @@ export class Checkpoints {
    * taken over (marking them superseded). Returns the units to write.
    */
   async begin(batch: FlushBatch): Promise<FlushUnit[]> {
-    await this.ins.insert('flush_units', this.unitRows(batch, batch.units, 'intent'), `${batch.id}:intent`);
+    await this.write('flush_units', this.unitRows(batch, batch.units, 'intent'), `${batch.id}:intent`);
     if (!batch.fenced) return batch.units;
     const claims = await this.claims(batch.group, batch.units);
     const lost = batch.units.filter((u) => claims.some((c) => key(c) === key(u) && later(c, u) && c.start <= u.from));
@@ -288,7 +301,7 @@ export class Checkpoints {
 
   /** Step 4: the commit record. Stored progress moves to each unit's `to`. */
   async commit(batch: FlushBatch, units: FlushUnit[]): Promise<void> {
-    await this.ins.insert('flush_units', this.unitRows(batch, units, 'done'), `${batch.id}:done`);
+    await this.write('flush_units', this.unitRows(batch, units, 'done'), `${batch.id}:done`);
   }
 
   private unitRows(batch: FlushBatch, units: FlushUnit[], state: 'intent' | 'done') {

@@ -5,9 +5,10 @@
  * loads it.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createClient, ClickHouseClient, ClickHouseLogLevel } from '@clickhouse/client';
+import { createClient, ClickHouseClient, ClickHouseLogLevel, ClickHouseSettings } from '@clickhouse/client';
 import { ClickHouseConfig } from '../config/schema';
 import { detachStdinFromEngine } from './engine-stdin';
+import { CLUSTER_CLIENT_SETTINGS } from './cluster-layout';
 
 export interface Store {
   client: ClickHouseClient;
@@ -27,7 +28,7 @@ export function openStore(cfg: ClickHouseConfig): Store {
       password: cfg.password,
       request_timeout: cfg.requestTimeoutMs,
       tls: cfg.caFile ? { ca_cert: readFileSync(cfg.caFile) } : undefined,
-      clickhouse_settings: { insert_deduplicate: 1 },
+      clickhouse_settings: { insert_deduplicate: 1, ...(cfg.cluster ? CLUSTER_CLIENT_SETTINGS : {}) },
       // The writer logs every failed attempt through pino; the client's own multi-line logs would duplicate it.
       log: { level: ClickHouseLogLevel.OFF },
     });
@@ -45,7 +46,12 @@ export function openStore(cfg: ClickHouseConfig): Store {
 }
 
 /** Runs a SELECT and returns its rows as objects. */
-export async function queryRows<T = Record<string, unknown>>(store: Store, query: string, params?: Record<string, unknown>): Promise<T[]> {
-  const rs = await store.client.query({ query, format: 'JSONEachRow', query_params: params });
+export async function queryRows<T = Record<string, unknown>>(
+  store: Store,
+  query: string,
+  params?: Record<string, unknown>,
+  settings?: ClickHouseSettings,
+): Promise<T[]> {
+  const rs = await store.client.query({ query, format: 'JSONEachRow', query_params: params, clickhouse_settings: settings });
   return (await rs.json()) as T[];
 }

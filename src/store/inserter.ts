@@ -6,6 +6,7 @@
  * than the store's own outage, and nothing is dropped without a name and a count.
  */
 import { Readable } from 'node:stream';
+import type { ClickHouseSettings } from '@clickhouse/client';
 import { Logger } from 'pino';
 import { Store, queryRows } from './client';
 import { Row } from './rows';
@@ -56,12 +57,13 @@ export class Inserter {
 
   /**
    * Inserts `rows` into the logical `table` (partial-state tables go to their `_parts` table)
-   * under a deduplication token. Returns the rows ClickHouse refused for their content.
+   * under a deduplication token, with the caller's extra settings. Returns the rows ClickHouse
+   * refused for their content.
    */
-  async insert(table: string, rows: Row[], token: string): Promise<RowRejection[]> {
+  async insert(table: string, rows: Row[], token: string, settings: ClickHouseSettings = {}): Promise<RowRejection[]> {
     if (rows.length === 0) return [];
     const rejected: RowRejection[] = [];
-    await this.insertIsolating(table, rows, token, rejected);
+    await this.insertIsolating(table, rows, token, rejected, settings);
     if (rejected.length) {
       this.d.metrics.storeRejectedRows.inc({ table }, rejected.length);
       this.warnings.warn(
@@ -73,9 +75,15 @@ export class Inserter {
     return rejected;
   }
 
-  private async insertIsolating(table: string, rows: Row[], token: string, rejected: RowRejection[]): Promise<void> {
+  private async insertIsolating(
+    table: string,
+    rows: Row[],
+    token: string,
+    rejected: RowRejection[],
+    settings: ClickHouseSettings,
+  ): Promise<void> {
     try {
-      await this.retrying(table, () => this.insertOnce(table, rows, token), true);
+      await this.retrying(table, () => this.insertOnce(table, rows, token, settings), true);
     } catch (err) {
       if (classifyStoreError(err) !== 'permanent' || this.abort.signal.aborted) throw err;
       if (rows.length === 1) {
@@ -85,12 +93,12 @@ export class Inserter {
       // Halves get their own tokens: a half stored before a later failure is not stored twice
       // when the whole batch is retried after a restart.
       const mid = rows.length >> 1;
-      await this.insertIsolating(table, rows.slice(0, mid), `${token}/a`, rejected);
-      await this.insertIsolating(table, rows.slice(mid), `${token}/b`, rejected);
+      await this.insertIsolating(table, rows.slice(0, mid), `${token}/a`, rejected, settings);
+      await this.insertIsolating(table, rows.slice(mid), `${token}/b`, rejected, settings);
     }
   }
 
-  private async insertOnce(table: string, rows: Row[], token: string): Promise<void> {
+  private async insertOnce(table: string, rows: Row[], token: string, settings: ClickHouseSettings): Promise<void> {
     const end = this.d.metrics.insertLatency.startTimer({ table });
     await this.d.store.client.insert({
       table: `${this.d.store.database}.${partsTable(table)}`,
@@ -100,14 +108,14 @@ export class Inserter {
       format: 'JSONEachRow',
       // One batch covers every partition of this replica and may span many months or days of
       // event time: the per-insert partition limit (100) is a property of the batch, not of a row.
-      clickhouse_settings: { insert_deduplicate: 1, insert_deduplication_token: token, max_partitions_per_insert_block: '0' },
+      clickhouse_settings: { ...settings, insert_deduplicate: 1, insert_deduplication_token: token, max_partitions_per_insert_block: '0' },
     });
     end();
   }
 
   /** A SELECT, retried while the store is unreachable. */
-  query<T>(sql: string, params?: Record<string, unknown>, what = 'query'): Promise<T[]> {
-    return this.retrying(what, () => queryRows<T>(this.d.store, sql, params), false);
+  query<T>(sql: string, params?: Record<string, unknown>, what = 'query', settings?: ClickHouseSettings): Promise<T[]> {
+    return this.retrying(what, () => queryRows<T>(this.d.store, sql, params, settings), false);
   }
 
   /**

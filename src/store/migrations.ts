@@ -2,19 +2,31 @@
  * Versioned, idempotent schema migrations. Each migration is a list of statements that are safe
  * to rerun (IF NOT EXISTS); applied versions are recorded in `schema_migrations`. `{db}`,
  * `{engine}`, `{replacing}`, `{on_cluster}` and `{dedup}` are filled per deployment: plain
- * MergeTree with a non-replicated deduplication window on a single server or the embedded engine,
- * Replicated* ON CLUSTER when `clickhouse.cluster` is set. README "Tables" documents every column.
+ * MergeTree with a non-replicated deduplication window on a single server or the embedded engine;
+ * with `clickhouse.cluster`, the layout of src/store/cluster-layout.ts, every statement ON CLUSTER
+ * (run once for the whole cluster). README "Tables" documents every column.
  */
 import { Store, queryRows } from './client';
-import { PARTIAL_TABLES, partsTable, SUPERSEDED_TABLE } from './tables';
+import { partsTable, SUPERSEDED_TABLE } from './tables';
+import { redactUrl, REDACTED } from '../config/secrets';
+import { ALL_NODES_REPLICATION, SHARD_REPLICATION, SHARDING_KEY, isSharded, localTable } from './cluster-layout';
 
 /**
  * Renames a partial-state table to its `_parts` name and puts a view with the old name over it
  * that leaves out rows of superseded flush units, so every reader keeps its query and never
  * counts a unit that another owner of the partition re-counted (src/store/checkpoints.ts).
  */
-function filteredView(table: string): Statement {
+function filteredView(table: string, replace = false): Statement {
   return async (store, render) => {
+    // `replace`: re-create it after the table gained columns (a view's columns are fixed at creation).
+    const create = (orReplace: boolean) =>
+      store.client.command({
+        query: render(
+          `CREATE ${orReplace ? 'OR REPLACE VIEW' : 'VIEW IF NOT EXISTS'} {db}.${table} {on_cluster} AS SELECT * FROM {db}.${partsTable(table)}
+           WHERE flush_id NOT IN (SELECT flush_id FROM {db}.${SUPERSEDED_TABLE})`,
+        ),
+      });
+    if (replace) return void (await create(true));
     const db = store.database;
     const rows = await queryRows<{ name: string; engine: string }>(
       store,
@@ -27,16 +39,42 @@ function filteredView(table: string): Statement {
         await store.client.command({ query: render(`RENAME TABLE {db}.${table} TO {db}.${partsTable(table)} {on_cluster}`) });
       else throw new Error(`migration: neither ${table} nor ${partsTable(table)} exists`);
     }
-    if (!has(table, true)) {
-      await store.client.command({
-        query: render(
-          `CREATE VIEW IF NOT EXISTS {db}.${table} {on_cluster} AS SELECT * FROM {db}.${partsTable(table)}
-           WHERE flush_id NOT IN (SELECT flush_id FROM {db}.${SUPERSEDED_TABLE})`,
-        ),
-      });
-    }
+    if (!has(table, true)) await create(false);
   };
 }
+
+/**
+ * Adds a `segment` column to a result table and to the end of its sorting key (a
+ * ReplacingMergeTree keeps one row per key, and a segment's row must not replace the whole
+ * model's). ClickHouse takes a new sorting-key column only in the ALTER that adds it, so this
+ * looks first and is safe to rerun.
+ */
+function segmentKeyColumn(table: string, key: string): Statement {
+  return async (store, render) => {
+    // On a cluster the sorting key belongs to the shard-local table; the Distributed one only
+    // gains the column.
+    const storage = storageTable(store, table);
+    const cols = await queryRows<{ name: string }>(
+      store,
+      `SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String} AND name = 'segment'`,
+      { db: store.database, t: storage },
+    );
+    if (!cols.length)
+      await store.client.command({
+        query: render(`ALTER TABLE {db}.${storage} {on_cluster} ADD COLUMN segment String, MODIFY ORDER BY (${key}, segment)`),
+      });
+    if (storage !== table)
+      await store.client.command({ query: render(`ALTER TABLE {db}.${table} {on_cluster} ADD COLUMN IF NOT EXISTS segment String`) });
+  };
+}
+
+/** Where a table's rows are stored: its shard-local table on a cluster if it is sharded, else itself. */
+function storageTable(store: Store, table: string): string {
+  return store.cluster && isSharded(table) ? localTable(table) : table;
+}
+
+/** The partial-state tables as of migration 8 (later ones are created with their own migration). */
+const PARTIAL_TABLES_V8 = ['feature_stats', 'vector_stats', 'rejections', 'drift_state', 'collision_window_stats'];
 
 /** A statement is SQL (rendered per deployment) or a step that needs to look before it acts. */
 export type Statement = string | ((store: Store, render: (sql: string) => string) => Promise<void>);
@@ -245,31 +283,122 @@ export const MIGRATIONS: Migration[] = [
         payload String, payload_bytes UInt64, dead_letter_error String, received_at DateTime64(3, 'UTC'),
         flush_id String, instance LowCardinality(String)
       ) ENGINE = {replacing}(received_at) ORDER BY (topic, partition, offset) TTL toDateTime(received_at) + INTERVAL 30 DAY`,
-      ...PARTIAL_TABLES.map(filteredView),
+      ...PARTIAL_TABLES_V8.map((t) => filteredView(t)),
+    ],
+  },
+  {
+    version: 9,
+    name: 'drift segments; data-quality constraint counts',
+    statements: [
+      // '' is the whole model; a segment is 'feature=value' (src/drift/segments.ts).
+      `ALTER TABLE {db}.${partsTable('drift_state')} {on_cluster} ADD COLUMN IF NOT EXISTS segment String DEFAULT ''`,
+      filteredView('drift_state', true),
+      segmentKeyColumn('drift_results', 'model, window_start, feature'),
+      segmentKeyColumn('drift_vector_results', 'model, window_start, vector'),
+      segmentKeyColumn('drift_verdicts', 'model, window_start'),
+      // Per flush, window, model, feature and rule: values checked, violations, a few examples.
+      // max_rate: the violation rate the rule allows (0, or maxMissingRate); bound: the rule as text.
+      `CREATE TABLE IF NOT EXISTS {db}.${partsTable('constraint_counts')} {on_cluster} (
+        window_start DateTime64(3, 'UTC'), window_seconds UInt32, model LowCardinality(String), feature String,
+        rule LowCardinality(String), bound String, max_rate Float64, checked UInt64, violations UInt64, examples Array(String),
+        flush_id String, instance LowCardinality(String), inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = {engine} PARTITION BY toYYYYMM(window_start) ORDER BY (model, feature, rule, window_start) {dedup}`,
+      filteredView('constraint_counts'),
+    ],
+  },
+  {
+    version: 10,
+    name: 'alert lifecycle: firing/resolved, condition, pending deliveries, redacted webhook names',
+    statements: [
+      `ALTER TABLE {db}.alerts {on_cluster} ADD COLUMN IF NOT EXISTS state LowCardinality(String) DEFAULT 'firing'`,
+      `ALTER TABLE {db}.alerts {on_cluster} ADD COLUMN IF NOT EXISTS condition String DEFAULT ''`,
+      `ALTER TABLE {db}.alerts {on_cluster} ADD COLUMN IF NOT EXISTS ends_at Nullable(DateTime64(3, 'UTC'))`,
+      `ALTER TABLE {db}.alerts {on_cluster} ADD COLUMN IF NOT EXISTS labels Map(String, String)`,
+      // `pending`: the intent to notify, written before delivery so an interrupted one is retried.
+      `ALTER TABLE {db}.alerts {on_cluster} MODIFY COLUMN status Enum8('sent' = 1, 'failed' = 2, 'pending' = 3)`,
+      redactStoredWebhooks,
     ],
   },
 ];
 
-export function render(sql: string, store: Store): string {
+/**
+ * Earlier releases stored webhook URLs as given, tokens included: keep only their redacted form.
+ * `webhook` is a sorting key column (no UPDATE), so the rows are copied redacted, then the
+ * originals deleted.
+ */
+async function redactStoredWebhooks(store: Store, render: (sql: string) => string): Promise<void> {
+  const rows = await queryRows<{ webhook: string }>(store, render(`SELECT DISTINCT webhook FROM {db}.alerts`));
+  const columns = (
+    await queryRows<{ name: string }>(
+      store,
+      `SELECT name FROM system.columns WHERE database = {db:String} AND table = 'alerts' AND default_kind NOT IN ('MATERIALIZED', 'ALIAS') ORDER BY position`,
+      { db: store.database },
+    )
+  ).map((c) => c.name);
+  const list = columns.map((c) => `\`${c}\``).join(', ');
+  const values = columns.map((c) => (c === 'webhook' ? '{r:String}' : `\`${c}\``)).join(', ');
+  for (const { webhook } of rows) {
+    const redacted = String(redactUrl(webhook));
+    if (redacted === webhook || webhook.includes(REDACTED)) continue;
+    const query_params = { r: redacted, w: webhook };
+    await store.client.command({
+      query: render(`INSERT INTO {db}.alerts (${list}) SELECT ${values} FROM {db}.alerts WHERE webhook = {w:String}`),
+      query_params,
+    });
+    await store.client.command({
+      query: render(`ALTER TABLE {db}.${storageTable(store, 'alerts')} {on_cluster} DELETE WHERE webhook = {w:String}`),
+      query_params,
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+  }
+}
+
+/**
+ * Fills a statement's placeholders for the store's deployment. On a cluster the Keeper path of
+ * Replicated engines depends on where the table lives: per shard (`shard`) or on every node.
+ */
+export function render(sql: string, store: Store, replication: 'shard' | 'all' = 'all'): string {
   const c = store.cluster;
+  const args = replication === 'shard' ? SHARD_REPLICATION : ALL_NODES_REPLICATION;
   return (
     sql
       .replaceAll('{db}', store.database)
       .replaceAll('{on_cluster}', c ? `ON CLUSTER '${c}'` : '')
-      .replaceAll('{engine}', c ? 'ReplicatedMergeTree' : 'MergeTree')
-      .replaceAll('{replacing}', c ? 'ReplicatedReplacingMergeTree' : 'ReplacingMergeTree')
+      .replace(/\{(engine|replacing)\}(\()?/g, (_all, kind: string, paren: string | undefined) => {
+        const engine = kind === 'engine' ? 'MergeTree' : 'ReplacingMergeTree';
+        if (!c) return `${engine}${paren ?? ''}`;
+        return `Replicated${engine}(${args}${paren ? ', ' : ')'}`;
+      })
       // Replicated tables deduplicate inserts by default; plain MergeTree needs a window.
       .replaceAll('{dedup}', c ? '' : 'SETTINGS non_replicated_deduplication_window = 10000')
   );
 }
 
+/**
+ * The statements one migration statement becomes. On a cluster, creating or altering a sharded
+ * table is done to its shard-local table and to the Distributed table over it (same name as on a
+ * single server, so every reader and writer keeps its query).
+ */
+export function renderStatements(sql: string, store: Store): string[] {
+  const m = /^(\s*(?:CREATE TABLE IF NOT EXISTS|ALTER TABLE) \{db\}\.)(\w+)( \{on_cluster\} )/.exec(sql);
+  if (!store.cluster || !m || !isSharded(m[2])) return [render(sql, store)];
+  const [head, prefix, table, onCluster] = m;
+  const local = render(sql.replace(head, `${prefix}${localTable(table)}${onCluster}`), store, 'shard');
+  if (/^\s*ALTER/.test(sql)) return [local, render(sql, store)];
+  const distributed = `CREATE TABLE IF NOT EXISTS {db}.${table} {on_cluster} AS {db}.${localTable(table)}
+      ENGINE = Distributed('${store.cluster}', '{db}', '${localTable(table)}', ${SHARDING_KEY})`;
+  return [local, render(distributed, store)];
+}
+
 export async function migrate(store: Store, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
-  const c = store.cluster ? `ON CLUSTER '${store.cluster}'` : '';
-  await store.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${store.database} ${c}` });
+  await store.client.command({ query: render(`CREATE DATABASE IF NOT EXISTS {db} {on_cluster}`, store) });
   await store.client.command({
-    query: `CREATE TABLE IF NOT EXISTS ${store.database}.schema_migrations ${c} (
+    query: render(
+      `CREATE TABLE IF NOT EXISTS {db}.schema_migrations {on_cluster} (
       version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
-    ) ENGINE = ${store.cluster ? 'ReplicatedReplacingMergeTree' : 'ReplacingMergeTree'} ORDER BY version`,
+    ) ENGINE = {replacing} ORDER BY version`,
+      store,
+    ),
   });
   const done = new Set(
     (await queryRows<{ version: number }>(store, `SELECT DISTINCT version FROM ${store.database}.schema_migrations`)).map((r) =>
@@ -280,7 +409,7 @@ export async function migrate(store: Store, migrations: Migration[] = MIGRATIONS
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
     for (const st of m.statements) {
-      if (typeof st === 'string') await store.client.command({ query: render(st, store) });
+      if (typeof st === 'string') for (const q of renderStatements(st, store)) await store.client.command({ query: q });
       else await st(store, (sql) => render(sql, store));
     }
     await store.client.insert({

@@ -3,7 +3,14 @@
  * `<table>_parts`; readers query `<table>`, a view that leaves out superseded units. Analyzers
  * name the logical table; the writer maps it here.
  */
-export const PARTIAL_TABLES = ['feature_stats', 'vector_stats', 'rejections', 'drift_state', 'collision_window_stats'] as const;
+export const PARTIAL_TABLES = [
+  'feature_stats',
+  'vector_stats',
+  'rejections',
+  'drift_state',
+  'collision_window_stats',
+  'constraint_counts',
+] as const;
 
 export const SUPERSEDED_TABLE = 'superseded_units';
 

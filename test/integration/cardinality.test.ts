@@ -95,6 +95,7 @@ describe('hostile cardinality through the daemon', () => {
     const sampler = setInterval(() => (peaks[phase] = Math.max(peaks[phase], process.memoryUsage().rss)), 100);
     try {
       d = await startDaemon(cfg, quietLogger());
+      await d.started;
       const base = `http://127.0.0.1:${d.httpPort}`;
       const allCommitted = () =>
         waitFor(

@@ -9,265 +9,35 @@
  * query runs under both the current and the old query analyzer, since production servers may be
  * older than chDB.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { buildApp, App } from '../../src/app';
-import { syntheticMessages } from '../../src/demo/synthetic';
-import { ReferenceBuilder } from '../../src/drift';
-import { observeReference } from '../../src/references/registry';
-import { isRejection } from '../../src/core/rejection';
-import { DriftEvaluator } from '../../src/evaluation/drift-evaluator';
-import { LookupEvaluator } from '../../src/evaluation/lookup-evaluator';
-import { VERSION } from '../../src/version';
 import { testConfig, quietLogger } from '../helpers/env';
-import { chTime } from '../../src/store/rows';
+import {
+  DASHBOARD_DATA_CONFIG,
+  DASHBOARD_MESSAGES,
+  ExactTruth,
+  MULTI_VAR,
+  PLANTED,
+  allPanels,
+  dashboards,
+  datasourceRefs,
+  files,
+  interpolate,
+  loadDashboardData,
+  queryPanels,
+  referencedVariables,
+  resolveVariables,
+  run,
+  variableSql,
+} from '../helpers/grafana';
 
-const DIR = join(__dirname, '..', '..', 'dashboards');
 const DS_TYPE = 'grafana-clickhouse-datasource';
 const DS_REF = '${datasource}';
 const FORMAT_TIME_SERIES = 0;
 const FORMAT_TABLE = 1;
 
-// ------------------------------------------------------------------ dashboard model
-interface Target {
-  refId: string;
-  rawSql?: string;
-  format?: number;
-  editorType?: string;
-  datasource?: { type?: string; uid?: string };
-}
-interface Panel {
-  id: number;
-  type: string;
-  title?: string;
-  gridPos?: { x: number; y: number; w: number; h: number };
-  datasource?: { type?: string; uid?: string };
-  targets?: Target[];
-  panels?: Panel[];
-}
-interface Variable {
-  name: string;
-  type: string;
-  query?: string | { rawSql?: string };
-  multi?: boolean;
-  includeAll?: boolean;
-  current?: { value?: string | string[] };
-  datasource?: { type?: string; uid?: string };
-}
-interface Dashboard {
-  uid: string;
-  title: string;
-  schemaVersion: number;
-  panels: Panel[];
-  templating: { list: Variable[] };
-}
-
-const files = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort();
-const dashboards: [string, Dashboard][] = files.map((f) => [f, JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Dashboard]);
-
-/** Every panel, rows' nested panels included. */
-function allPanels(d: Dashboard): Panel[] {
-  return d.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
-}
-const queryPanels = (d: Dashboard) => allPanels(d).filter((p) => p.type !== 'row');
-const variableSql = (v: Variable) => (typeof v.query === 'string' ? v.query : (v.query?.rawSql ?? ''));
-
-/** Every `datasource` reference anywhere in the JSON, with its path. */
-function datasourceRefs(node: unknown, path = '$'): [string, unknown][] {
-  if (!node || typeof node !== 'object') return [];
-  if (Array.isArray(node)) return node.flatMap((n, i) => datasourceRefs(n, `${path}[${i}]`));
-  const out: [string, unknown][] = [];
-  for (const [k, v] of Object.entries(node)) {
-    if (k === 'datasource') out.push([`${path}.datasource`, v]);
-    out.push(...datasourceRefs(v, `${path}.${k}`));
-  }
-  return out;
-}
-
-// ------------------------------------------------------------------ interpolation
-/** The dashboard's time range: the last day up to now (when the query runs, as in Grafana). */
-function timeRange(): { from: number; to: number } {
-  const now = Math.ceil(Date.now() / 1000);
-  return { from: now - 86_400, to: now };
-}
-const INTERVAL_S = 60;
-
-/** Names of the template variables a query uses (Grafana syntaxes $v, ${v}, ${v:fmt}, [[v]]). */
-function referencedVariables(sql: string): string[] {
-  const names = new Set<string>();
-  for (const m of sql.matchAll(/\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]/g)) {
-    const name = m[1] ?? m[2] ?? m[3];
-    if (!name.startsWith('__')) names.add(name);
-  }
-  return [...names];
-}
-
-/** Grafana's variable formats used in SQL. A multi-value variable must name a format. */
-function formatValue(name: string, values: string[], format: string | undefined): string {
-  switch (format) {
-    case 'singlequote':
-      return values.map((v) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(',');
-    case 'sqlstring':
-      return values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',');
-    case 'csv':
-      return values.join(',');
-    case undefined:
-    case 'raw':
-      if (values.length !== 1) throw new Error(`multi-value variable $${name} used without a format (Grafana would render {a,b})`);
-      return values[0];
-    default:
-      throw new Error(`variable format :${format} not handled by this test`);
-  }
-}
-
-function substituteVariables(sql: string, vars: Map<string, string[]>): string {
-  return sql.replace(/\$\{(\w+)(?::(\w+))?\}|\$(\w+)|\[\[(\w+)\]\]/g, (all, braced: string, fmt: string, bare: string, old: string) => {
-    const name = braced ?? bare ?? old;
-    if (name.startsWith('__')) return all; // a macro or a built-in: the data source's turn
-    const values = vars.get(name);
-    if (!values) throw new Error(`unknown or not yet resolved variable $${name}`);
-    return formatValue(name, values, fmt);
-  });
-}
-
-/** The ClickHouse plugin's macros, rendered like its backend (pkg/macros) renders them. */
-function expandMacros(sql: string): string {
-  const range = timeRange();
-  const dt = (s: number) => `toDateTime(${s})`;
-  const dt64 = (s: number) => `fromUnixTimestamp64Milli(${s * 1000})`;
-  const date = (s: number) => `toDate('${new Date(s * 1000).toISOString().slice(0, 10)}')`;
-  const fns: Record<string, (args: string[]) => string> = {
-    timeFilter: ([c]) => `${c} >= ${dt(range.from)} AND ${c} <= ${dt(range.to)}`,
-    timeFilter_ms: ([c]) => `${c} >= ${dt64(range.from)} AND ${c} <= ${dt64(range.to)}`,
-    dateFilter: ([c]) => `${c} >= ${date(range.from)} AND ${c} <= ${date(range.to)}`,
-    timeInterval: ([c]) => `toStartOfInterval(toDateTime(${c}), INTERVAL ${INTERVAL_S} second)`,
-    timeInterval_ms: ([c]) => `toStartOfInterval(toDateTime64(${c}, 3), INTERVAL ${INTERVAL_S * 1000} millisecond)`,
-    fromTime: () => dt(range.from),
-    toTime: () => dt(range.to),
-    fromTime_ms: () => dt64(range.from),
-    toTime_ms: () => dt64(range.to),
-    interval_s: () => String(INTERVAL_S),
-  };
-  const out = sql.replace(/\$__(\w+)(?:\(([^()]*)\))?/g, (all, name: string, args: string | undefined) => {
-    const fn = fns[name];
-    if (!fn) throw new Error(`unknown macro ${all}`);
-    return fn(args === undefined ? [] : args.split(',').map((a) => a.trim()));
-  });
-  if (/\$|\[\[/.test(out)) throw new Error(`left uninterpolated: ${out}`);
-  return out;
-}
-
-const interpolate = (sql: string, vars: Map<string, string[]>) => expandMacros(substituteVariables(sql, vars));
-
-// ------------------------------------------------------------------ running queries
-interface Result {
-  meta: { name: string; type: string }[];
-  data: Record<string, unknown>[];
-}
-
-async function run(app: App, sql: string): Promise<Result> {
-  let first: Result | undefined;
-  // The old analyzer first: chDB applies settings with SET on its session, so end on the default.
-  for (const enable_analyzer of [0, 1]) {
-    try {
-      const rs = await app.store.client.query({ query: sql, format: 'JSON', clickhouse_settings: { enable_analyzer } as never });
-      const r = (await rs.json()) as unknown as Result;
-      // Same columns and row count either way (values may differ in now()-relative columns).
-      if (first) expect([sql, r.meta.map((c) => c.name), r.data.length]).toEqual([sql, first.meta.map((c) => c.name), first.data.length]);
-      first = r;
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n(enable_analyzer=${enable_analyzer})\n${sql}`, { cause: err });
-    }
-  }
-  return first!;
-}
-
 const isTimeType = (t: string) => /^(Nullable\()?DateTime(64)?\b/.test(t);
 const isLabelType = (t: string) => /^(LowCardinality\()?(Nullable\()?String\b/.test(t) || /^Enum/.test(t);
 const isNumberType = (t: string) => /^(Nullable\()?(U?Int\d+|Float\d+|Decimal)/.test(t);
-
-// ------------------------------------------------------------------ data
-const PLANTED = ['num_0', 'num_1', 'num_2', 'num_3'];
-
-/**
- * The multi-value query variable each dashboard filters by (default All), and the one value its
- * panels are also run with.
- */
-const MULTI_VAR: Record<string, [string, string[]]> = {
-  'featurewatch-overview': ['feature', ['num_0']],
-  'featurewatch-drift': ['feature', ['num_0']],
-  // Two values, one of them unknown: an IN list of several quoted values.
-  'featurewatch-collisions': ['vector', ['penultimate', 'no-such-vector']],
-};
-
-/**
- * Collision cases on top of the synthetic stream (which already reuses earlier vectors exactly and
- * nearly): every valid input gets a label (1 in 10 'fraud', so some collisions join different
- * labels: poisoning), every 1000th an all-zero vector (degenerate) and every 1500th the input_id
- * of the message before it (unstable when the vector differs). Malformed messages pass unchanged.
- */
-function withCollisionCases(messages: Iterable<string>): string[] {
-  const out: string[] = [];
-  let prevId: string | undefined;
-  let i = 0;
-  for (const m of messages) {
-    const n = i++;
-    let doc: { input_id?: string; features?: unknown; label?: string; vectors?: Record<string, number[]> };
-    try {
-      doc = JSON.parse(m);
-    } catch {
-      out.push(m);
-      continue;
-    }
-    if (!doc.features || !doc.input_id || !doc.vectors) {
-      out.push(m);
-      continue;
-    }
-    doc.label = n % 10 === 3 ? 'fraud' : 'ok';
-    if (n % 1000 === 500) doc.vectors.penultimate = doc.vectors.penultimate.map(() => 0);
-    if (n % 1500 === 750 && prevId) doc.input_id = prevId;
-    prevId = doc.input_id;
-    out.push(JSON.stringify(doc));
-  }
-  return out;
-}
-
-/** What the exact detector must find, by brute force over the messages: per window and per vector. */
-interface ExactTruth {
-  windows: Map<number, { inputs: number; collided: number }>;
-  /** Distinct input ids per vector content. */
-  groups: Map<string, Set<string>>;
-  labels: Map<string, string>;
-}
-function exactTruth(messages: string[]): ExactTruth {
-  const t: ExactTruth = { windows: new Map(), groups: new Map(), labels: new Map() };
-  for (const m of messages) {
-    let doc: { input_id?: string; ts?: number; label?: string; features?: unknown; vectors?: Record<string, (number | null)[]> };
-    try {
-      doc = JSON.parse(m);
-    } catch {
-      continue;
-    }
-    const v = doc.vectors?.penultimate;
-    if (!doc.features || !doc.input_id || !v || v.some((x) => typeof x !== 'number')) continue;
-    const w = Math.floor(doc.ts! / 60_000) * 60_000;
-    const win = t.windows.get(w) ?? t.windows.set(w, { inputs: 0, collided: 0 }).get(w)!;
-    const key = v.map((x) => Math.fround(x as number)).join(',');
-    const ids = t.groups.get(key);
-    t.labels.set(doc.input_id, doc.label ?? '');
-    if (!ids) {
-      t.groups.set(key, new Set([doc.input_id]));
-      win.inputs++;
-    } else if (!ids.has(doc.input_id)) {
-      ids.add(doc.input_id);
-      win.inputs++;
-      win.collided++;
-    } // else: the same input with the same vector again, a redelivery
-  }
-  return t;
-}
 
 describe('Grafana dashboards', () => {
   test('dashboards are shipped', () => {
@@ -330,109 +100,22 @@ describe('Grafana dashboards', () => {
     let app: App;
     let accepted = 0;
     let rejected = 0;
-    const MESSAGES = 9000;
+    const MESSAGES = DASHBOARD_MESSAGES;
     let truth: ExactTruth;
+    let belowMin = 0;
+    let nullSegments = 0;
 
     beforeAll(async () => {
-      const cfg = testConfig({ window: { seconds: 60, allowedLatenessSeconds: 0 }, store: { flushIntervalSeconds: 0.5 } });
-      app = await buildApp(cfg, quietLogger(), {});
-
-      // A stored reference for 'ranker' (what `featurewatch baseline` does).
-      const b = new ReferenceBuilder({ bins: cfg.drift.bins, fineBins: cfg.drift.fineBins, topK: cfg.drift.topK });
-      for (const m of syntheticMessages({ count: 5000, seed: 100 })) {
-        const ev = app.pipeline.decoder.decode(m, undefined, { topic: 'ref', partition: 0, offset: 0 }, 0);
-        if (!isRejection(ev)) observeReference(b, ev);
-      }
-      await app.refs.save('ranker', b.build(), 'dashboards test', 5000);
-      await app.refs.refresh();
-
-      // Three closed one-minute windows an hour ago; drift planted from the second window on,
-      // 1% malformed messages; flushed in several pieces, as a replay or the daemon would.
-      const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
-      const ps = app.pipeline.state('file:dashboards-synthetic.ndjson', 0);
-      const group = 'replay:dashboards-test';
-      let line = 0;
-      // Collisions (on by default: app.detector): 1% exact and 0.5% near copies of earlier vectors.
-      const messages = withCollisionCases(
-        syntheticMessages({
-          count: MESSAGES,
-          seed: 9,
-          driftAt: 3000,
-          startTs: start,
-          stepMs: 20,
-          invalidRate: 0.01,
-          exactCollisionRate: 0.01,
-          nearCollisionRate: 0.005,
-        }),
-      );
-      truth = exactTruth(messages);
-      expect(app.detector).not.toBeNull();
-      for (const m of messages) {
-        line++;
-        if (app.pipeline.handle(ps, line, m, undefined, Date.now())) rejected++;
-        else accepted++;
-        if (line % 2000 === 0) await app.pipeline.flushPartition(ps, group);
-      }
-      await app.pipeline.flushPartition(ps, group);
-      const evaluated = await new DriftEvaluator(cfg, app.store, app.refs, app.metrics, quietLogger()).run(Date.now());
-      expect(evaluated).toHaveLength(3);
-      // Embedding-table statistics of the closed windows (the synthetic stream's user_table lookups).
-      expect(await new LookupEvaluator(cfg, app.store).run(Date.now())).toHaveLength(3);
-
-      // Heartbeats as `featurewatch run` writes them every 30 s: two replicas over ten minutes,
-      // the second restarting half way (its messages_in counter starts again).
-      const beats = [];
-      for (let i = 0; i < 20; i++) {
-        const at = chTime(Date.now() - (20 - i) * 30_000);
-        beats.push({
-          instance: cfg.instanceId,
-          at,
-          version: VERSION,
-          role: 'consumer',
-          messages_in: 1000 * (i + 1),
-          rejected: 10 * i,
-          lag: 500 - 20 * i,
-          pending_flushes: i % 3,
-        });
-        beats.push({
-          instance: 'replica-2',
-          at,
-          version: VERSION,
-          role: 'consumer',
-          messages_in: 800 * ((i % 10) + 1),
-          rejected: 0,
-          lag: 40,
-          pending_flushes: 0,
-        });
-      }
-      await app.store.client.insert({ table: `${app.store.database}.heartbeats`, values: beats, format: 'JSONEachRow' });
+      app = await buildApp(testConfig(DASHBOARD_DATA_CONFIG), quietLogger(), {});
+      ({ accepted, rejected, truth, belowMin, nullSegments } = await loadDashboardData(app));
     });
 
     afterAll(async () => {
       await app?.close();
     });
-
-    /** Resolves a dashboard's variables in order; query variables take their default selection. */
-    async function resolveVariables(d: Dashboard): Promise<Map<string, string[]>> {
-      const vars = new Map<string, string[]>();
-      for (const v of d.templating.list) {
-        if (v.type === 'datasource') continue;
-        if (v.name === 'database') vars.set(v.name, [app.store.database]);
-        else if (v.type === 'query') {
-          const r = await run(app, interpolate(variableSql(v), vars));
-          expect([d.uid, v.name, r.meta.length]).toEqual([d.uid, v.name, 1]);
-          const values = r.data.map((row) => String(Object.values(row)[0]));
-          expect([d.uid, v.name, values.length > 0]).toEqual([d.uid, v.name, true]);
-          // Multi-value variables default to All (every value); single ones to the first value.
-          vars.set(v.name, v.multi ? values : values.slice(0, 1));
-        } else throw new Error(`${d.uid}: variable type ${v.type} not handled by this test`);
-      }
-      return vars;
-    }
-
     test('variables resolve to the data that was written', async () => {
       for (const [, d] of dashboards) {
-        const vars = await resolveVariables(d);
+        const vars = await resolveVariables(app.store, d);
         expect(vars.get('model')).toEqual(['ranker']);
         if (d.uid === 'featurewatch-collisions') expect(vars.get('vector')).toEqual(['penultimate']);
         else expect(vars.get('feature')).toEqual(expect.arrayContaining(['country', 'num_0', 'num_15', '__prediction__']));
@@ -441,14 +124,14 @@ describe('Grafana dashboards', () => {
 
     test('every panel query runs and returns rows of the shape its panel needs', async () => {
       for (const [file, d] of dashboards) {
-        const all = await resolveVariables(d);
+        const all = await resolveVariables(app.store, d);
         // Run with the default selection (All) and with the dashboard's other selection (e.g. feature = num_0).
         const [name, values] = MULTI_VAR[d.uid];
         for (const vars of [all, new Map([...all, [name, values]])]) {
           for (const p of queryPanels(d)) {
             for (const t of p.targets!) {
               const where = `${file} panel ${p.id} "${p.title}" ${t.refId} (${name}=${vars === all ? 'All' : values.join(',')})`;
-              const r = await run(app, interpolate(t.rawSql!, vars));
+              const r = await run(app.store, interpolate(t.rawSql!, vars));
               expect([where, r.data.length > 0]).toEqual([where, true]);
               if (t.format === FORMAT_TIME_SERIES) {
                 // A time column first, then label (string) and value (numeric) columns, in time order.
@@ -470,8 +153,8 @@ describe('Grafana dashboards', () => {
       const d = dashboards.find(([, x]) => x.uid === uid)![1];
       const p = queryPanels(d).find((x) => x.title === title);
       if (!p) throw new Error(`${uid}: no panel "${title}"`);
-      const vars = new Map([...(await resolveVariables(d)), ...over]);
-      return (await run(app, interpolate(p.targets![0].rawSql!, vars))).data;
+      const vars = new Map([...(await resolveVariables(app.store, d)), ...over]);
+      return (await run(app.store, interpolate(p.targets![0].rawSql!, vars))).data;
     }
 
     test('overview: events per window, rejections, consumer health add up', async () => {
@@ -531,6 +214,31 @@ describe('Grafana dashboards', () => {
       expect(refs).toHaveLength(1);
       expect(refs[0]).toMatchObject({ version: 1, source: 'dashboards test' });
       expect(Number(refs[0].windows_evaluated)).toBe(3);
+    });
+
+    test('drift segments and constraint checks: every segment judged, violations counted exactly', async () => {
+      const segments = await panelRows('featurewatch-drift', 'Segments in the latest window');
+      expect(segments.map((r) => r.segment).sort()).toEqual(['device=android', 'device=ios', 'device=web', 'whole model']);
+      const events = (s: string) => Number(segments.find((r) => r.segment === s)!.events);
+      expect(events('device=android') + events('device=ios') + events('device=web')).toBe(events('whole model'));
+      // The planted drift is in every device: each segment finds the shifted features on its own.
+      for (const device of ['device=android', 'device=ios', 'device=web']) {
+        const seg = await panelRows('featurewatch-drift', 'Features in the latest window', [['segment', [device]]]);
+        expect([device, seg.filter((r) => Number(r.drifted) === 1).map((r) => r.feature)]).toEqual([
+          device,
+          expect.arrayContaining(['num_0', 'num_1', 'num_2', 'num_3']),
+        ]);
+        expect(seg.map((r) => r.feature)).not.toContain('device');
+      }
+
+      const checks = await panelRows('featurewatch-overview', 'Constraint checks per window');
+      expect(checks).toHaveLength(6); // 3 windows × 2 rules
+      const sum = (rule: string, k: string) => checks.filter((r) => r.rule === rule).reduce((s, r) => s + Number(r[k]), 0);
+      expect(belowMin).toBeGreaterThan(0);
+      expect(sum('min', 'violating_values')).toBe(belowMin);
+      expect(sum('max_missing_rate', 'violating_values')).toBe(nullSegments);
+      expect(sum('max_missing_rate', 'checked_values')).toBe(accepted);
+      expect(checks.filter((r) => r.rule === 'max_missing_rate').every((r) => Number(r.failed) === 1)).toBe(true);
     });
 
     test('collisions: rates, clusters, pairs and signals match the planted collisions', async () => {

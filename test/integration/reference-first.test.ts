@@ -38,6 +38,7 @@ describe('reference from the first events, with a backlog', () => {
       drift: { reference: 'first', firstEvents: FIRST },
     });
     daemon = await startDaemon(cfg, quietLogger());
+    await daemon.started;
     const { store } = daemon.app;
     const db = store.database;
     await waitFor(

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startDaemon, Daemon } from '../../src/daemon';
+import { createLogger } from '../../src/ops/logger';
 import { syntheticMessages } from '../../src/demo/synthetic';
 import { openStore, queryRows, Store } from '../../src/store/client';
 import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helpers/env';
@@ -89,7 +90,7 @@ describe('dependencies that are down, late or refusing', () => {
       store: { flushIntervalSeconds: 0.5, retryInitialMs: 100, retryMaxMs: 2000 },
       http: { enabled: true, host: '127.0.0.1', port: 0 },
     });
-    const d = await startDaemon(cfg, quietLogger());
+    const d = await startDaemon(cfg, process.env.FW_TEST_DEBUG ? createLogger('info') : quietLogger());
     running.push(d);
     // Nothing listens: the daemon stays up, ready, healthy, and says Kafka is down.
     await waitFor(
@@ -145,7 +146,7 @@ describe('dependencies that are down, late or refusing', () => {
     expect(await total(d.app.metrics.consumerRestarts)).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await storedEvents(d.app.store)).toBe(first.length + second.length);
-  });
+  }, 300_000);
 
   test('ClickHouse server down at start, up later: everything produced meanwhile is stored exactly once', async () => {
     const port = await freePort();

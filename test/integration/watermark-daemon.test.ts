@@ -45,6 +45,7 @@ describe('watermark against a real Kafka broker', () => {
     });
     expect(cfg.window.watermarkEvents).toBe(100); // the documented default is what is tested
     d = await startDaemon(cfg, quietLogger());
+    await d.started;
     const store = d.app.store;
 
     const rejected = await waitFor(

@@ -9,9 +9,15 @@
  * uses to serve its embedded store read-only; here it is mounted at the root, read-write.
  *
  *   node_modules/.bin/tsx test/support/chdb-http-server.ts --port P --path DIR [--host H] [--user name:password]... [--setting k=v]...
+ *       [--config-file F] [--keeperless]
  *   prints `listening <port>` on stdout once the engine is open and the socket listens (--port 0 = any free port).
  *
  * --user: accepted credentials (default: any); --setting k=v: a session profile setting.
+ * --config-file: engine configuration (e.g. `remote_servers` clusters whose shards are this node).
+ * --keeperless: a cluster node without Keeper, which chDB cannot have: DDL runs on this node only
+ *   (ON CLUSTER dropped) and Replicated*MergeTree becomes its plain engine with the deduplication
+ *   window Replicated tables have by default. Everything else — Distributed tables, sharding keys,
+ *   views, settings — runs as sent.
  */
 import { createServer } from 'node:http';
 import { Session } from 'chdb';
@@ -36,8 +42,33 @@ process.argv.forEach((a, i) => {
   if (a === '--setting') profile.set(k, v.join('='));
 });
 
-const session = new Session(dataPath);
-const api = clickhouseHttpInterface(session, { users, profile, displayName: 'chdb-http-server (test stand-in)' });
+const configFile = arg('config-file');
+const session = new Session(dataPath, configFile ? { connectionArgs: [`--config-file=${configFile}`] } : {});
+
+/** DDL for a Keeper-less node: see --keeperless above. */
+function withoutKeeper(sql: string): string {
+  if (!/^\s*(CREATE|ALTER|RENAME|DROP)\b/i.test(sql)) return sql;
+  let replicated = false;
+  const out = sql
+    .replace(/\s+ON CLUSTER\s+('[^']*'|[\w.{}-]+)/gi, '')
+    .replace(/\bReplicated(\w*MergeTree)\(\s*'[^']*'\s*,\s*'[^']*'\s*(,\s*)?/g, (_all, engine: string) => {
+      replicated = true;
+      return `${engine}(`;
+    });
+  return replicated ? `${out.trimEnd().replace(/;$/, '')} SETTINGS non_replicated_deduplication_window = 1000` : out;
+}
+const engine = process.argv.includes('--keeperless')
+  ? (new Proxy(session, {
+      get(target, key) {
+        if (key === 'queryAsync') return (q: string, o: unknown) => target.queryAsync(withoutKeeper(q), o as never);
+        if (key === 'queryBindAsync')
+          return (q: string, p: unknown, o: unknown) => target.queryBindAsync(withoutKeeper(q), p as never, o as never);
+        const v = Reflect.get(target, key, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as Session)
+  : session;
+const api = clickhouseHttpInterface(engine, { users, profile, displayName: 'chdb-http-server (test stand-in)' });
 const server = createServer((req, res) => void api.handle(req, res));
 server.keepAliveTimeout = 10_000;
 api.ready.then(

@@ -30,8 +30,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function startShim(port: number, path: string, timeoutMs = 60_000): Promise<Shim> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SHIM, '--port', String(port), '--path', path], {
+/** `args`: further options of chdb-http-server.ts (--setting, --config-file, --keeperless, …). */
+export function startShim(port: number, path: string, timeoutMs = 60_000, args: string[] = []): Promise<Shim> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', SHIM, '--port', String(port), '--path', path, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

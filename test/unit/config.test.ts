@@ -123,7 +123,15 @@ describe('environment overrides are typed by the schema, not by the value', () =
     expect(load({ FW_LIMITS__VECTOR_LENGTHS: '{"embedding":64}' }).limits.vectorLengths).toEqual({ embedding: 64 });
     const hooks = load({ FW_ALERTS__WEBHOOKS: '[{"url":"https://hooks.example/T1/abc","headers":{"authorization":"Bearer x"}}]' }).alerts
       .webhooks;
-    expect(hooks).toEqual([{ url: 'https://hooks.example/T1/abc', headers: { authorization: 'Bearer x' }, timeoutMs: 5000 }]);
+    expect(hooks).toEqual([
+      {
+        url: 'https://hooks.example/T1/abc',
+        headers: { authorization: 'Bearer x' },
+        timeoutMs: 5000,
+        format: 'generic',
+        sendResolved: true,
+      },
+    ]);
     expect(load({ FW_KAFKA__SSL: '{"enabled":true}', FW_KAFKA__SSL__CA_FILE: '/ca.pem' }).kafka.ssl).toMatchObject({
       enabled: true,
       caFile: '/ca.pem',

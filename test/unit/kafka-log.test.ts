@@ -18,14 +18,17 @@ describe('kafkajs log lines', () => {
       k.error('Response Metadata(key: 3, version: 6)', { error: 'This server does not host this topic-partition' });
     }
     k.warn('KafkaJS v2.0.0 switched default partitioner. To retain the same partitioning behavior …');
-    k.error('Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: '127.0.0.1:1' });
+    // Connection failures are the dependency state's business (featurewatch_dependency_up, /status).
+    for (let i = 0; i < 2; i++) k.error('Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: '127.0.0.1:1' });
+    k.error('Request failed: unexpected response size', { broker: '127.0.0.1:1' });
     const at = (level: number) => lines.filter((l) => l.level === level);
     expect(at(30).map((l) => l.msg)).toEqual([
       expect.stringMatching(/^kafka group coordinator not available yet/),
       expect.stringMatching(/^kafka partition leader not available yet/),
+      expect.stringMatching(/^kafka broker connection failures are reported as the kafka dependency state/),
     ]);
-    expect(at(20)).toHaveLength(7);
+    expect(at(20)).toHaveLength(9);
     expect(at(40)).toHaveLength(0);
-    expect(at(50).map((l) => l.msg)).toEqual(['Connection error: connect ECONNREFUSED 127.0.0.1:1']);
+    expect(at(50).map((l) => l.msg)).toEqual(['Request failed: unexpected response size']);
   });
 });

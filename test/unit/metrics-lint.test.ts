@@ -53,6 +53,8 @@ maybe('/metrics and the Prometheus linter', () => {
     }
     pipeline.handle(ps, 99, 'not json', undefined, Date.now());
     ps.drainRows({ instance: 'i', windowSeconds: 300 }); // feeds the collision counters, as a flush does
+    // Alert notifications by kind and outcome, as the notifier counts them.
+    for (const status of ['sent', 'failed', 'deferred']) metrics.alerts.inc({ kind: 'model_drift', status });
     const h = await startHttp('127.0.0.1', 0, metrics, { ready: async () => true });
     server = h.server;
     const text = await (await fetch(`http://127.0.0.1:${h.port}/metrics`)).text();
@@ -66,6 +68,7 @@ maybe('/metrics and the Prometheus linter', () => {
       'featurewatch_collision_keys',
       'featurewatch_near_index_vectors',
       'featurewatch_process_resident_memory_bytes',
+      'featurewatch_alerts_total',
     ])
       expect(text).toContain(`# TYPE ${family} `);
     expect(text).toMatch(/^# TYPE featurewatch_collision_inputs_total counter$/m);

@@ -149,7 +149,11 @@ export class Ownership {
             this.d.log.warn({ err, attempt, delayMs, partitions: parts.length }, 'could not claim partitions in the store; retrying'),
         },
       );
-      if (!claims) return;
+      // A newer assignment arrived while this claim ran: its own claim (queued behind this one)
+      // covers every partition still gated. Applying this older one too would let the replica
+      // count under a claim older than the newest one it writes, and every unit it flushes would
+      // then be dropped as superseded by its own later claim.
+      if (!claims || gen !== this.generation) return;
       this.apply(claims);
     };
     this.claiming = this.claiming

@@ -60,7 +60,6 @@ describe('ExactIndex', () => {
     const x = new ExactIndex({ capacity: cap, ttlSec: 3600 });
     const bytesBefore = x.bytes;
     const fp = new Uint32Array(4);
-    const t0 = Date.now();
     for (let i = 0; i < cap; i++) x.observe(fill(fp, i), 0, i, 1_700_000_000 + (i >>> 12));
     const s = x.stats();
     expect(x.bytes).toBe(bytesBefore); // typed arrays are preallocated: nothing grows
@@ -71,6 +70,5 @@ describe('ExactIndex', () => {
     let missing = 0;
     for (let i = cap - 1_000_000; i < cap; i += 7) if (!x.has(fill(fp, i))) missing++;
     expect(missing).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(20_000);
   });
 });
