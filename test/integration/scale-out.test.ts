@@ -142,12 +142,12 @@ describe('scale-out: 64 partitions, 3 replicas, store load bounded by replicas',
     expect(off.committed.reduce((a, b) => a + b, 0)).toBe(MESSAGES);
 
     if (killOne) {
-      const superseded = await queryRows<{ n: string }>(ds[0].app.store, `SELECT count() AS n FROM ${db}.superseded_units`);
+      const superseded = await queryRows<{ n: string }>(ds[0].app.store, `SELECT uniqExact(flush_id) AS n FROM ${db}.superseded_units`);
       expect(Number(superseded[0].n)).toBeGreaterThan(0);
-      const alive = ds.filter((d) => d !== victim);
-      expect((await Promise.all(alive.map((d) => total(d.app.metrics.supersededUnits)))).reduce((a, b) => a + b, 0)).toBe(
-        Number(superseded[0].n),
-      );
+      // Every superseded unit was counted by the replica that superseded it (the victim too, at
+      // its start-up claims); two replicas may supersede the same unit, so the counters can exceed it.
+      const counted = (await Promise.all(ds.map((d) => total(d.app.metrics.supersededUnits)))).reduce((a, b) => a + b, 0);
+      expect(counted).toBeGreaterThanOrEqual(Number(superseded[0].n));
       expect(await total(ds[0].app.metrics.unreplayableFlushes)).toBe(0);
     }
 
