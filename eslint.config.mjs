@@ -12,7 +12,7 @@ const LAYERS = [
   ['analyzers', 'references'],
   ['pipeline'],
   ['sources', 'alerts'],
-  ['jobs', 'evaluation'],
+  ['jobs'],
   ['app.ts', 'daemon.ts', 'demo', 'cli', 'cli.ts'],
 ];
 

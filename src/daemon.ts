@@ -19,13 +19,13 @@ import { Metrics } from './ops/metrics';
 import { sleep } from './ops/retry';
 import { chTime } from './store/rows';
 import { VERSION } from './version';
-import { DriftEvaluator } from './evaluation/drift-evaluator';
-import { Scheduler, WindowJob } from './evaluation/scheduler';
-import { LookupEvaluator } from './evaluation/lookup-evaluator';
-import { CrossReplicaCollisions } from './evaluation/cross-replica';
+import { DriftEvaluator } from './jobs/drift-evaluator';
+import { Scheduler, WindowJob } from './jobs/scheduler';
+import { LookupEvaluator } from './jobs/lookup-evaluator';
+import { CrossReplicaCollisions } from './jobs/cross-replica';
 import { WebhookNotifier } from './alerts/webhook';
 import { CollisionAlerts } from './alerts/collision-alerts';
-import { ConstraintEvaluator } from './evaluation/constraint-evaluator';
+import { ConstraintEvaluator } from './jobs/constraint-evaluator';
 
 export interface Daemon {
   app: App;
@@ -79,7 +79,7 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
     jobs.push({ name: 'cross-replica collisions', run: () => new CrossReplicaCollisions(app.store).run() });
   if (cfg.collisions.enabled) jobs.push({ name: 'collision alerts', run: () => new CollisionAlerts(cfg, app.store, notifier).run() });
   if (cfg.constraints.length) jobs.push({ name: 'constraints', run: () => new ConstraintEvaluator(cfg, app.store, notifier).run() });
-  const scheduler = new Scheduler(cfg, app.refs, jobs, () => source.isLeader, log);
+  const scheduler = new Scheduler(cfg, app.refs, jobs, source.leadership, log);
 
   const status = () => ({
     instance: cfg.instanceId,
@@ -146,7 +146,7 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
             instance: cfg.instanceId,
             at: chTime(Date.now()),
             version: VERSION,
-            role: source.isLeader ? 'leader' : 'consumer',
+            role: source.leadership.isLeader() ? 'leader' : 'consumer',
             messages_in: messages,
             rejected,
             lag,

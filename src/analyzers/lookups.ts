@@ -2,7 +2,7 @@
  * Embedding-table lookups per window: the distinct (row, id) pairs each flush saw, stored in
  * `lookup_pairs`. Distinct IDs, rows used and rows shared by ≥ 2 IDs do not add up across flushes
  * or replicas, but distinct pairs do merge exactly (a union), so the leader computes the per-window
- * statistics in ClickHouse from the pairs (src/evaluation/lookup-evaluator.ts). Memory per flush is
+ * statistics in ClickHouse from the pairs (src/jobs/lookup-evaluator.ts). Memory per flush is
  * bounded by the distinct pairs in it. Models and tables over the cardinality caps
  * (src/analyzers/cardinality.ts) are counted (featurewatch_overflow_total{kind="table"}), not stored.
  */

@@ -28,8 +28,8 @@ import {
   segmentProfiles,
   WindowDriftReport,
 } from '../drift';
-import { evaluateOptions } from '../evaluation/drift-evaluator';
-import { lookupStats } from '../evaluation/lookup-evaluator';
+import { evaluateOptions } from '../jobs/drift-evaluator';
+import { lookupStats } from '../jobs/lookup-evaluator';
 import { collisionReport, CollisionReportPart, ReportExtras } from '../collisions';
 import { constraintResult, ConstraintResult, MAX_EXAMPLES } from '../analyzers/constraints';
 

@@ -240,9 +240,7 @@ export const driftSchema = z
         "`reference`: every window against the reference; `previous`: every window against the one before it (rolling), on the reference's bins.",
       ),
     referenceRefreshCron: cron.default('*/5 * * * *').describe('When stored references are re-read (node-cron syntax).'),
-    evaluateCron: cron
-      .default('*/30 * * * * *')
-      .describe('When the leader evaluates closed windows (node-cron syntax; a seconds field is allowed).'),
+    evaluateCron: cron.optional().describe('Former name of `jobs.cron`, still honoured when `jobs.cron` is not set.'),
     bins: positiveInt.default(10).describe('PSI bins: interior edges are the reference deciles (duplicates merged).'),
     fineBins: positiveInt.default(1024).describe('Fine histogram bins of the mergeable state, for KS and Wasserstein.'),
     topK: positiveInt.default(100).describe('Categories kept per feature in a reference (the rest share one bin).'),
@@ -493,6 +491,17 @@ export const alertsSchema = z
   })
   .strict();
 
+/** The leader's jobs on closed windows (src/jobs). */
+export const jobsSchema = z
+  .object({
+    cron: cron
+      .default('*/30 * * * * *')
+      .describe(
+        'When the leader runs its jobs on closed windows: drift and constraint evaluation, embedding-table statistics, cross-replica collisions, alerts and their redelivery (node-cron syntax; a seconds field is allowed).',
+      ),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     instanceId: z
@@ -511,6 +520,7 @@ export const configSchema = z
     alerts: alertsSchema.default(alertsSchema.parse({})),
     collisions: collisionsSchema.default(collisionsSchema.parse({})),
     constraints: constraintsSchema,
+    jobs: jobsSchema.default(jobsSchema.parse({})),
     shutdownGraceSeconds: positiveInt
       .default(25)
       .describe('SIGTERM: drain, flush and commit within this; what the store did not take by then is read again by the next owner.'),

@@ -4,6 +4,7 @@
  * life; the concerns live next to it in src/sources/kafka/:
  *   ownership.ts   assignments, claims, what to skip        flusher.ts     when to flush, commits, backpressure
  *   dead-letter.ts rejected messages to a topic            lag.ts         consumer lag, broker reachability
+ *   leadership.ts  which replica runs the leader jobs
  *
  * The daemon never exits because Kafka is unreachable, a topic does not exist yet, credentials are
  * refused or the consumer crashed: it tears the consumer down and starts a new one with capped
@@ -25,6 +26,7 @@ import { Ownership, partitionKey } from './kafka/ownership';
 import { Flusher } from './kafka/flusher';
 import { DeadLetterProducer } from './kafka/dead-letter';
 import { LagTracker } from './kafka/lag';
+import { PartitionLeadership } from './kafka/leadership';
 
 export type ConsumerState = 'starting' | 'waiting_for_topics' | 'running' | 'restarting' | 'stopping' | 'stopped';
 
@@ -92,17 +94,13 @@ export class KafkaSource {
       onBackpressure: () => this.applyPauses(),
     });
     this.lag = new LagTracker(cfg.kafka.topics, metrics, d.dependencies);
+    this.leadership = new PartitionLeadership(this.ownership, cfg.kafka.topics[0], log);
     this.dlq = cfg.kafka.deadLetterTopic ? new DeadLetterProducer(d.kafka, cfg.kafka.deadLetterTopic) : null;
     d.dependencies.pending('kafka');
   }
 
-  /**
-   * The replica that owns partition 0 of the first topic runs the leader jobs (window evaluation,
-   * alerts), so each happens once per consumer group, not once per replica.
-   */
-  get isLeader(): boolean {
-    return this.ownership.claimed(this.d.cfg.kafka.topics[0], 0) !== null;
-  }
+  /** Which replica runs the leader jobs: the owner of partition 0 of the first topic. */
+  readonly leadership: PartitionLeadership;
 
   get assignedPartitions(): number {
     return this.ownership.ownedPartitions.length;
@@ -138,7 +136,8 @@ export class KafkaSource {
       partitions: this.ownership.ownedPartitions.map((p) => `${p.topic}/${p.partition}`),
       claiming: this.ownership.gatedPartitions.map((p) => `${p.topic}/${p.partition}`),
       pausedForStore: this.flusher.paused,
-      leader: this.isLeader,
+      leader: this.leadership.isLeader(),
+      leadership: this.leadership.basis,
     };
   }
 

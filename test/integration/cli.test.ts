@@ -490,7 +490,7 @@ describe('reading the embedded store while the daemon runs', () => {
         'http: { host: 127.0.0.1, port: ' + port + ' }',
         'store: { flushIntervalSeconds: 0.5 }',
         'window: { seconds: 60, allowedLatenessSeconds: 0 }',
-        "drift: { evaluateCron: '* * * * * *' }",
+        "jobs: { cron: '* * * * * *' }",
         'log: { level: warn }',
       ].join('\n') + '\n',
     );

@@ -7,7 +7,7 @@ import { syntheticMessages } from '../../src/demo/synthetic';
 import { ReferenceBuilder } from '../../src/drift';
 import { observeReference } from '../../src/references/registry';
 import { isRejection } from '../../src/core/rejection';
-import { DriftEvaluator } from '../../src/evaluation/drift-evaluator';
+import { DriftEvaluator } from '../../src/jobs/drift-evaluator';
 import { runBaseline } from '../../src/cli/baseline';
 import { parseCli } from '../../src/cli/args';
 import { queryRows } from '../../src/store/client';

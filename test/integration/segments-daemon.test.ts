@@ -13,7 +13,7 @@ import { ModelReferenceBuilder, ReferenceRegistry } from '../../src/references/r
 import { Decoder } from '../../src/decode';
 import { isRejection } from '../../src/core/rejection';
 import { segmentedMessages as messages } from '../helpers/segmented-traffic';
-import { constraintResults } from '../../src/evaluation/constraint-evaluator';
+import { constraintResults } from '../../src/jobs/constraint-evaluator';
 import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helpers/env';
 import { startReadyDaemon } from '../helpers/daemon';
 import { createTopic, produce, offsets } from '../helpers/kafka';

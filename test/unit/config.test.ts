@@ -51,6 +51,15 @@ describe('configuration', () => {
     expect(() => requireKafka(parseConfig({ kafka: { brokers: ['a:1'] } }))).toThrow(/kafka\.topics: required/);
   });
 
+  test('leader jobs run on jobs.cron; drift.evaluateCron, its former name, is honoured when jobs.cron is not set', () => {
+    expect(parseConfig({}).jobs.cron).toBe('*/30 * * * * *');
+    expect(parseConfig({ jobs: { cron: '*/5 * * * * *' } }).jobs.cron).toBe('*/5 * * * * *');
+    expect(parseConfig({ drift: { evaluateCron: '0 * * * * *' } }).jobs.cron).toBe('0 * * * * *');
+    expect(parseConfig({ drift: { evaluateCron: '0 * * * * *' }, jobs: { cron: '*/5 * * * * *' } }).jobs.cron).toBe('*/5 * * * * *');
+    expect(loadConfig({ env: { FW_DRIFT__EVALUATE_CRON: '0 * * * * *' } }).jobs.cron).toBe('0 * * * * *');
+    expect(() => parseConfig({ jobs: { cron: 'every minute' } })).toThrow(/jobs\.cron: not a valid cron expression/);
+  });
+
   test('unreadable or malformed files name the file', () => {
     expect(() => loadConfig({ file: '/nonexistent/fw.yaml', env: {} })).toThrow(/config file \/nonexistent\/fw.yaml: cannot read/);
     expect(() => loadConfig({ file: yamlFile('kafka: [unclosed'), env: {} })).toThrow(/not valid YAML/);

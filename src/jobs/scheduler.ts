@@ -1,8 +1,13 @@
-/** Periodic work of the daemon (node-cron): re-read references, evaluate closed windows on the leader. */
+/**
+ * Periodic work of the daemon (node-cron): every replica re-reads references on
+ * `drift.referenceRefreshCron`; the leader (src/core/leadership.ts) runs the jobs on closed windows
+ * on `jobs.cron`.
+ */
 import { schedule, ScheduledTask } from 'node-cron';
 import { Logger } from 'pino';
 import { Config } from '../config/schema';
 import { ReferenceRegistry } from '../references/registry';
+import { Leadership } from '../core/leadership';
 
 /** Work done for closed windows (drift, embedding-table statistics). */
 export interface WindowJob {
@@ -18,7 +23,7 @@ export class Scheduler {
     private readonly cfg: Config,
     private readonly refs: ReferenceRegistry,
     private readonly jobs: WindowJob[],
-    private readonly isLeader: () => boolean,
+    private readonly leadership: Leadership,
     private readonly log: Logger,
   ) {}
 
@@ -30,12 +35,12 @@ export class Scheduler {
         }),
       );
     }
-    if (this.jobs.length) this.tasks.push(schedule(this.cfg.drift.evaluateCron, () => this.evaluateNow(), { noOverlap: true }));
+    if (this.jobs.length) this.tasks.push(schedule(this.cfg.jobs.cron, () => this.evaluateNow(), { noOverlap: true }));
   }
 
   /** Evaluates due windows now if this replica leads (also used by tests and at shutdown). */
   async evaluateNow(): Promise<void> {
-    if (!this.isLeader()) return;
+    if (!this.leadership.isLeader()) return;
     for (const job of this.jobs) await this.guard(job.name, () => job.run());
   }
 
