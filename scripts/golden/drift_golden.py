@@ -1,7 +1,7 @@
 """Golden fixtures for the drift engine (src/drift), computed with numpy/scipy.
 
 Writes test/golden/drift/*.json. Deterministic (fixed seeds); rerun with scripts/golden/generate.sh.
-Definitions match DESIGN.md and src/drift:
+Definitions match src/drift:
   PSI: interior edges = np.quantile(ref, k/bins, method="linear"), k=1..bins-1, duplicates merged;
        bin i = [e(i-1), e(i)) (np.searchsorted side="right"); proportions floored at eps; sum (c-r) ln(c/r).
   KS:  scipy.stats.ks_2samp(ref, cur, method="auto") statistic and p-value.

@@ -37,7 +37,7 @@ const config: OptionSpec = {
   short: 'c',
   type: 'string',
   value: 'FILE',
-  help: 'YAML config (README "Configuration"); FW_* environment variables override it',
+  help: 'YAML config (docs/configuration.md); FW_* environment variables override it',
 };
 const json: OptionSpec = { name: 'json', type: 'boolean', help: 'JSON on stdout instead of text' };
 const html: OptionSpec = {

@@ -1,5 +1,5 @@
 /**
- * The collision part of the `featurewatch replay --json` report (DESIGN.md "Output").
+ * The collision part of the `featurewatch replay --json` report (README "Commands" documents its fields).
  *
  * API
  *   collisionReport(d: CollisionDetector, extras: ReportExtras, lookups, opts?): CollisionReportPart

@@ -2,7 +2,7 @@
  * Pure drift statistics on counts (histograms on shared bins) or raw samples. Never NaN: a value
  * that cannot be computed (empty side, zero scale) is null.
  *
- *   psi(refCounts, curCounts, eps)            Σ (c−r)·ln(c/r), proportions floored at eps (DESIGN.md)
+ *   psi(refCounts, curCounts, eps)            Σ (c−r)·ln(c/r), proportions floored at eps
  *   aggregate(fineCounts, map, bins)          sum fine-bin counts into coarser bins (PSI bins)
  *   jensenShannon(p, q, base)                 = scipy.spatial.distance.jensenshannon(p, q, base)
  *   chi2Homogeneity(refCounts, curCounts)     2×k contingency chi-square (no Yates correction),

@@ -1,5 +1,5 @@
 /**
- * Every Prometheus metric the daemon exports, defined in one place (README "Metrics" lists them).
+ * Every Prometheus metric the daemon exports, defined in one place (docs/metrics.md is generated from them).
  * A fresh registry per Metrics instance keeps tests and multiple in-process pipelines apart.
  */
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';

@@ -4,7 +4,7 @@
  * `{engine}`, `{replacing}`, `{on_cluster}` and `{dedup}` are filled per deployment: plain
  * MergeTree with a non-replicated deduplication window on a single server or the embedded engine;
  * with `clickhouse.cluster`, the layout of src/store/cluster-layout.ts, every statement ON CLUSTER
- * (run once for the whole cluster). README "Tables" documents every column.
+ * (run once for the whole cluster). docs/tables.md documents every column.
  */
 import { Store, queryRows } from './client';
 import { partsTable, SUPERSEDED_TABLE } from './tables';

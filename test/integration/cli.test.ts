@@ -194,7 +194,7 @@ describe('featurewatch CLI', () => {
     expect(r.stderr).toMatch(/demo events: 5,000\/5,000\s+100\.0%/);
   });
 
-  test('replay --reference --json: the DESIGN report, with planted drift and exact collisions that match brute force', async () => {
+  test('replay --reference --json: the documented report, with planted drift and exact collisions that match brute force', async () => {
     const ref = file('ref.ndjson', [...syntheticMessages({ count: 3000, seed: 1 })].join('\n') + '\n');
     const curLines = [
       ...syntheticMessages({ count: 3000, seed: 2, driftAt: 0, exactCollisionRate: 0.02, nearCollisionRate: 0.01, invalidRate: 0.01 }),

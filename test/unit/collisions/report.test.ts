@@ -7,7 +7,7 @@ import { collisionEventRow } from '../../../src/analyzers/collisions';
 import { NO_NEAR, detectorConfig, event, nearVector, randomVector, rng } from './helpers';
 
 describe('collision report (replay --json fields)', () => {
-  test('exact, near and lookups carry the DESIGN.md fields, plus extras', () => {
+  test('exact, near and lookups carry the documented fields, plus extras', () => {
     const r = rng(21);
     const d = new CollisionDetector(detectorConfig());
     const lookups = new LookupTracker(lookupTrackerOptions(detectorConfig()));
