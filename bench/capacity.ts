@@ -36,7 +36,7 @@ import { ReferenceBuilder } from '../src/drift';
 import { Decoder } from '../src/decode';
 import { isRejection } from '../src/core/rejection';
 import { mulberry32, normal } from '../src/core/prng';
-import { DriftEvaluator } from '../src/evaluation/drift-evaluator';
+import { DriftEvaluator } from '../src/jobs/drift-evaluator';
 import { WebhookNotifier, Alert } from '../src/alerts/webhook';
 import { syntheticMessages } from '../src/demo/synthetic';
 import { startReceiver } from '../test/helpers/receiver';

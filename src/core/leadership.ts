@@ -10,4 +10,3 @@ export interface Leadership {
   /** What leadership follows, for /status and logs (e.g. "owner of orders/0"). */
   readonly basis: string;
 }
-
