@@ -65,15 +65,6 @@ export function collisionEventRow(ev: Exclude<DetectorEvent, { type: 'sighting' 
         distinct_inputs: ev.distinctInputs,
       };
     case 'near':
-      return {
-        ...row,
-        fingerprint: ev.fingerprint,
-        input_a: ev.inputA,
-        input_b: ev.inputB,
-        similarity: ev.similarity,
-        label_a: ev.labelA,
-        label_b: ev.labelB,
-      };
     case 'poisoning':
       return {
         ...row,
@@ -83,7 +74,7 @@ export function collisionEventRow(ev: Exclude<DetectorEvent, { type: 'sighting' 
         similarity: ev.similarity,
         label_a: ev.labelA,
         label_b: ev.labelB,
-        detail: ev.via,
+        ...(ev.type === 'poisoning' ? { detail: ev.via } : {}),
       };
     case 'unstable':
       return { ...row, fingerprint: ev.fingerprint, input_b: ev.inputId, detail: ev.previousFingerprint };

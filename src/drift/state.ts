@@ -128,7 +128,7 @@ export class NumericState {
     else this.mismatched++;
   }
 
-  /** Hot path: the fine bin (grid cell, then a short binary search) plus a Welford update. */
+  /** Hot path: the fine bin (grid cell, then a short binary search) plus a Welford update (as analyzers/moments.ts, inlined). */
   observeNumber(x: number): void {
     if (x !== x || x === Infinity || x === -Infinity) {
       this.missing++;
