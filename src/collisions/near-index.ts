@@ -35,7 +35,8 @@
  * per vector, correlated tables); 0 means independent hyperplanes per table.
  *
  * Projections: on WASM SIMD (projections.ts) where the runtime has it, else a float64 JS loop; the
- * sign bits are the same either way (projections near zero are recomputed in float64).
+ * sign bits are the same either way (projections near zero are recomputed in float64). Each family
+ * (cosine, L2) is one class in near-families.ts; this file is the storage and the search.
  *
  * Storage: preallocated ring buffers of `windowSize` slots: normalised vectors (Float32), per slot the L
  * table codes and L chain links interleaved (Int32, so a candidate costs one or two cache lines), event
@@ -58,7 +59,9 @@
  */
 import { mulberry32 } from '../core/prng'; // seeded: every replica builds the same hyperplanes
 import { nearLshShape, type CollisionsConfig } from '../config/schema';
-import { SimdProjector } from './projections';
+import { CosineFamily, L2Family, LshFamily, Projections } from './near-families';
+
+export { hammingBound } from './near-families';
 
 /** The index's shape and search parameters; dim, windowSize and seed are per (model, vector). */
 export interface NearIndexOptions {
@@ -111,28 +114,6 @@ export interface RecallEstimate {
   recall: number | null;
 }
 
-function gaussian(rnd: () => number): number {
-  const u = Math.max(rnd(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
-}
-
-/** a[o..o+d) · q, four accumulators: V8 does not vectorise, but this halves the dependency chain. */
-function dot(a: Float32Array, o: number, q: Float32Array, d: number): number {
-  let s0 = 0,
-    s1 = 0,
-    s2 = 0,
-    s3 = 0,
-    i = 0;
-  for (; i + 3 < d; i += 4, o += 4) {
-    s0 += a[o] * q[i];
-    s1 += a[o + 1] * q[i + 1];
-    s2 += a[o + 2] * q[i + 2];
-    s3 += a[o + 3] * q[i + 3];
-  }
-  for (; i < d; i++, o++) s0 += a[o] * q[i];
-  return s0 + s1 + s2 + s3;
-}
-
 /** Complementary error function (Numerical Recipes erfcc, |error| < 1.2e-7). */
 function erfc(x: number): number {
   const z = Math.abs(x),
@@ -159,59 +140,28 @@ function popcount(x: number): number {
   return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
-/** Smallest B with P(Binomial(n, p) > B) ≤ eps, summed in log space. */
-export function hammingBound(n: number, p: number, eps: number): number {
-  if (p <= 0) return 0;
-  const lp = Math.log(p),
-    lq = Math.log1p(-p);
-  let logC = 0; // log C(n, 0)
-  const pmf: number[] = [];
-  for (let j = 0; j <= n; j++) {
-    if (j > 0) logC += Math.log(n - j + 1) - Math.log(j);
-    pmf.push(Math.exp(logC + j * lp + (n - j) * lq));
-  }
-  let tail = 0;
-  for (let B = n; B >= 0; B--) {
-    if (tail + pmf[B] > eps) return B;
-    tail += pmf[B];
-  }
-  return 0;
-}
-
 export class NearIndex {
   readonly dim: number;
   readonly windowSize: number;
   readonly threshold: number;
   readonly maxL2: number;
-  private readonly width: number;
-  private readonly offsets: Float32Array;
-  private readonly norms: Float32Array;
   readonly maxAgeSec: number;
   readonly tables: number;
   readonly bits: number;
-  private readonly nproj: number;
-  private readonly planes: Float32Array;
-  /** bitIdx[t*bits + j] = which projection feeds bit j of table t. */
-  private readonly bitIdx: Int32Array;
-  /** bitIdx[i] = i (independent hyperplanes per table, the default). */
-  private readonly identityBits: boolean;
+  /** How vectors become codes, what is kept of them, what matches (near-families.ts). */
+  private readonly family: LshFamily;
   private readonly bucketBits: number;
   private readonly heads: Int32Array;
   private readonly vecs: Float32Array;
   /** Per slot, 2L int32: the L table codes, then the L chain links (one or two cache lines per candidate). */
   private readonly links: Int32Array;
-  /** Largest Hamming distance over all L·k signature bits a true pair can plausibly have (see prefilter). */
-  private readonly maxHamming: number;
   private readonly tsArr: Uint32Array;
   private readonly fps: Uint32Array;
   private readonly stamp: Uint32Array;
   private readonly ids: (string | undefined)[];
   private readonly labels: (string | undefined)[];
-  private readonly proj: Float64Array;
+  private readonly projections: Projections;
   private readonly qcodes: Int32Array;
-  private readonly qvec: Float32Array;
-  /** Cosine mode with WASM SIMD: computes the projections; qvec is its query buffer. */
-  private readonly simd: SimdProjector | null;
   private inserted = 0;
   private queryStamp = 0;
   private now = 0;
@@ -228,61 +178,33 @@ export class NearIndex {
     this.windowSize = Math.max(1, Math.floor(opts.windowSize));
     this.threshold = opts.threshold;
     this.maxL2 = opts.maxL2 ?? 0;
-    this.width = this.maxL2 > 0 ? (opts.bucketWidth ?? 4 * this.maxL2) : 0;
     this.maxAgeSec = opts.maxAgeSec;
     this.tables = opts.tables;
     this.bits = opts.bitsPerTable;
     if (this.bits < 1 || this.bits > 31) throw new Error('bitsPerTable must be in 1..31');
     this.sampleEvery = opts.recallSampleEvery;
     const rnd = mulberry32(opts.seed ?? 1);
-    const pool = opts.pool && opts.pool > 0 ? Math.max(opts.pool, this.bits) : this.tables * this.bits;
-    this.nproj = pool;
-    this.planes = new Float32Array(pool * this.dim);
-    for (let i = 0; i < this.planes.length; i++) this.planes[i] = gaussian(rnd);
-    this.bitIdx = new Int32Array(this.tables * this.bits);
-    if (opts.pool && opts.pool > 0) {
-      const perm = Array.from({ length: pool }, (_, i) => i);
-      for (let t = 0; t < this.tables; t++) {
-        for (let j = 0; j < this.bits; j++) {
-          // partial Fisher–Yates: k distinct bits per table
-          const r = j + Math.floor(rnd() * (pool - j));
-          const tmp = perm[j];
-          perm[j] = perm[r];
-          perm[r] = tmp;
-          this.bitIdx[t * this.bits + j] = perm[j];
-        }
-      }
-    } else {
-      for (let i = 0; i < this.bitIdx.length; i++) this.bitIdx[i] = i;
-    }
-    this.identityBits = !(opts.pool && opts.pool > 0);
-    this.bucketBits = Math.min(this.bits, Math.max(4, Math.ceil(Math.log2(this.windowSize)) + 1));
     const W = this.windowSize;
+    this.projections = new Projections(this.dim, this.tables, this.bits, opts.pool ?? 0, rnd);
+    this.family =
+      this.maxL2 > 0
+        ? new L2Family(this.projections, this.maxL2, opts.bucketWidth ?? 4 * this.maxL2, W, rnd)
+        : new CosineFamily(this.projections, this.threshold, opts.simd !== false);
+    this.bucketBits = Math.min(this.bits, Math.max(4, Math.ceil(Math.log2(W)) + 1));
     this.heads = new Int32Array(this.tables << this.bucketBits).fill(-1);
     this.vecs = new Float32Array(W * this.dim);
     this.links = new Int32Array(W * 2 * this.tables);
-    this.offsets = new Float32Array(pool);
-    for (let i = 0; i < pool; i++) this.offsets[i] = rnd() * this.width;
-    this.norms = new Float32Array(this.maxL2 > 0 ? W : 0);
-    this.maxHamming =
-      (opts.pool && opts.pool > 0) || this.maxL2 > 0
-        ? Infinity
-        : hammingBound((this.tables - 1) * this.bits, Math.acos(Math.min(1, this.threshold)) / Math.PI, 1e-7);
     this.tsArr = new Uint32Array(W);
     this.fps = new Uint32Array(W * 4);
     this.stamp = new Uint32Array(W);
     this.ids = new Array<string | undefined>(W).fill(undefined);
     this.labels = new Array<string | undefined>(W).fill(undefined);
-    this.proj = new Float64Array(pool);
     this.qcodes = new Int32Array(this.tables);
-    this.simd = this.maxL2 > 0 || opts.simd === false ? null : SimdProjector.create(this.planes, pool, this.dim, this.tables, this.bits);
-    // With independent hyperplanes the kernel normalises the vector itself, into its own memory.
-    this.qvec = this.simd && this.identityBits ? this.simd.q : new Float32Array(this.dim);
   }
 
   /** True when the projections run on WASM SIMD. */
   get usesSimd(): boolean {
-    return this.simd !== null;
+    return this.family.usesSimd;
   }
 
   /** L2 mode: analytic recall at distance r for bucket width w (Datar et al. 2004, Gaussian projections). */
@@ -315,14 +237,14 @@ export class NearIndex {
 
   get bytes(): number {
     return (
-      this.planes.byteLength +
+      this.projections.planes.byteLength +
       this.heads.byteLength +
       this.vecs.byteLength +
       this.links.byteLength +
       this.tsArr.byteLength +
       this.fps.byteLength +
       this.stamp.byteLength +
-      this.norms.byteLength +
+      this.family.bytes +
       this.windowSize * 16
     ); // two reference arrays
   }
@@ -331,122 +253,12 @@ export class NearIndex {
     return this.bytes / this.windowSize;
   }
 
-  /** Normalises v into qvec and computes the per-table codes; false for a zero vector. */
-  private prepare(v: Float32Array): boolean {
-    const d = this.dim,
-      simd = this.simd;
-    if (simd && this.identityBits) {
-      simd.v.set(v);
-      const uncertain = simd.signature(); // normalises into qvec (simd.q) and writes the codes
-      if (uncertain < 0) return false;
-      if (uncertain === 0) this.qcodes.set(simd.codes);
-      else this.codesFrom(simd.out, simd.margins);
-      return true;
-    }
-    let nn = 0;
-    for (let i = 0; i < d; i++) nn += v[i] * v[i];
-    if (this.maxL2 > 0) return this.prepareL2(v, nn);
-    if (nn === 0) return false;
-    const inv = 1 / Math.sqrt(nn);
-    const q = this.qvec;
-    for (let i = 0; i < d; i++) q[i] = v[i] * inv;
-    const P = this.planes,
-      proj = this.proj;
-    if (simd) {
-      simd.q.set(q);
-      simd.project();
-      const w = simd.out,
-        m = simd.margins;
-      // Near zero the float32 sum may have another sign than the float64 one: recompute those.
-      for (let j = 0; j < this.nproj; j++) proj[j] = w[j] > m[j] || w[j] < -m[j] ? w[j] : dot(P, j * d, q, d);
-    } else for (let j = 0, o = 0; j < this.nproj; j++, o += d) proj[j] = dot(P, o, q, d);
-    const k = this.bits;
-    for (let t = 0; t < this.tables; t++) {
-      let c = 0;
-      for (let j = 0; j < k; j++) if (proj[this.bitIdx[t * k + j]] >= 0) c |= 1 << j;
-      this.qcodes[t] = c;
-    }
-    return true;
-  }
-
-  /** Codes from float32 projections, recomputing in float64 those within their margin of zero. */
-  private codesFrom(w: Float32Array, m: Float64Array): void {
-    const d = this.dim,
-      k = this.bits,
-      P = this.planes,
-      q = this.qvec;
-    for (let t = 0, j = 0; t < this.tables; t++) {
-      let c = 0;
-      for (let b = 0; b < k; b++, j++) {
-        let x = w[j];
-        if (x <= m[j] && x >= -m[j]) x = dot(P, j * d, q, d);
-        if (x >= 0) c |= 1 << b;
-      }
-      this.qcodes[t] = c;
-    }
-  }
-
-  /** p-stable codes: per table, k quantised projections floor((a·v + b)/w) mixed into one int32. */
-  private prepareL2(v: Float32Array, nn: number): boolean {
-    const d = this.dim,
-      q = this.qvec,
-      P = this.planes,
-      proj = this.proj;
-    q.set(v);
-    this.qnorm = Math.sqrt(nn);
-    for (let j = 0, o = 0; j < this.nproj; j++, o += d) proj[j] = Math.floor((dot(P, o, q, d) + this.offsets[j]) / this.width);
-    const k = this.bits;
-    for (let t = 0; t < this.tables; t++) {
-      let c = 0x27d4eb2f ^ t;
-      for (let j = 0; j < k; j++) {
-        c = Math.imul(c ^ (proj[this.bitIdx[t * k + j]] | 0), 0x9e3779b1);
-        c ^= c >>> 15;
-      }
-      this.qcodes[t] = c;
-    }
-    return true;
-  }
-
-  private qnorm = 0;
-
-  /** Squared distance between the query and a stored raw vector (L2 mode). */
-  private dist2At(slot: number): number {
-    const d = this.dim,
-      V = this.vecs,
-      q = this.qvec;
-    let s = 0;
-    for (let i = 0, o = slot * d; i < d; i++, o++) {
-      const x = V[o] - q[i];
-      s += x * x;
-    }
-    return s;
-  }
-
-  /** Match test for a candidate: cosine ≥ threshold, or in L2 mode distance ≤ maxL2. Returns the cosine or NaN. */
-  private verify(slot: number): number {
-    if (this.maxL2 > 0) {
-      const d2 = this.dist2At(slot);
-      if (d2 > this.maxL2 * this.maxL2) return NaN;
-      this.lastDist = Math.sqrt(d2);
-      const den = this.norms[slot] * this.qnorm;
-      return den > 0 ? dot(this.vecs, slot * this.dim, this.qvec, this.dim) / den : 0;
-    }
-    const sim = this.dotAt(slot);
-    return sim >= this.threshold ? sim : NaN;
-  }
-
-  private lastDist = 0;
-
   private bucketOf(t: number, code: number): number {
     return (t << this.bucketBits) | (Math.imul(code, 0x9e3779b1) >>> (32 - this.bucketBits));
   }
 
   private live(slot: number): boolean {
     return this.maxAgeSec <= 0 || this.tsArr[slot] + this.maxAgeSec >= this.now;
-  }
-
-  private dotAt(slot: number): number {
-    return dot(this.vecs, slot * this.dim, this.qvec, this.dim);
   }
 
   private isExcluded(slot: number, id: string, fp: Uint32Array, fpOff: number): boolean {
@@ -471,7 +283,7 @@ export class NearIndex {
       links = this.links,
       qc = this.qcodes,
       shift = 32 - this.bucketBits;
-    const maxH = this.maxHamming;
+    const maxH = this.family.maxHamming;
     const W = this.windowSize,
       newest = (this.inserted % W) - 1, // slot of the newest vector (−1 + W when it is the last slot)
       aged = this.maxAgeSec > 0;
@@ -500,14 +312,14 @@ export class NearIndex {
           if (h <= maxH && this.stamp[cur] !== stampVal) {
             this.stamp[cur] = stampVal;
             this.candidatesVerified++;
-            const sim = this.verify(cur);
+            const sim = this.family.verify(this.vecs, cur);
             if (sim === sim && !this.isExcluded(cur, id, fp, fpOff)) {
               // sim === sim: not NaN, i.e. a match
               out.push({
                 otherId: this.ids[cur] as string,
                 otherLabel: this.labels[cur],
                 similarity: sim,
-                distance: this.maxL2 > 0 ? this.lastDist : undefined,
+                distance: this.family.lastDistance,
                 slot: cur,
               });
               found++;
@@ -526,7 +338,7 @@ export class NearIndex {
     const n = this.size;
     for (let s = 0; s < n; s++) {
       if (!this.live(s) || this.isExcluded(s, id, fp, fpOff)) continue;
-      const sim = this.verify(s);
+      const sim = this.family.verify(this.vecs, s);
       if (sim === sim) {
         truth++;
         if (hits.has(s)) found++;
@@ -540,21 +352,21 @@ export class NearIndex {
   /** The vector's L table codes (its LSH signature) into out; false for a zero vector. */
   signature(v: Float32Array, out: Int32Array): boolean {
     if (v.length !== this.dim) throw new Error(`vector length ${v.length} ≠ index dim ${this.dim}`);
-    if (!this.prepare(v)) return false;
+    if (!this.family.prepare(v, this.qcodes)) return false;
     out.set(this.qcodes);
     return true;
   }
 
   query(v: Float32Array, id: string, fp: Uint32Array, fpOff: number, out: NearMatch[]): number {
     if (v.length !== this.dim) throw new Error(`vector length ${v.length} ≠ index dim ${this.dim}`);
-    if (!this.prepare(v)) return 0;
+    if (!this.family.prepare(v, this.qcodes)) return 0;
     return this.search(id, fp, fpOff, out);
   }
 
   add(v: Float32Array, id: string, label: string | undefined, fp: Uint32Array, fpOff: number, tsSec: number, out: NearMatch[]): number {
     if (v.length !== this.dim) throw new Error(`vector length ${v.length} ≠ index dim ${this.dim}`);
     if (tsSec > this.now) this.now = tsSec;
-    if (!this.prepare(v)) return 0;
+    if (!this.family.prepare(v, this.qcodes)) return 0;
     const before = out.length;
     const found = this.search(id, fp, fpOff, out);
     if (this.sampleEvery > 0 && this.inserted % this.sampleEvery === 0) {
@@ -572,7 +384,7 @@ export class NearIndex {
     const L = this.tables,
       d = this.dim,
       base = slot * 2 * L;
-    this.vecs.set(this.qvec, slot * d);
+    this.vecs.set(this.family.q, slot * d);
     for (let t = 0; t < L; t++) {
       const code = this.qcodes[t];
       const b = this.bucketOf(t, code);
@@ -582,7 +394,7 @@ export class NearIndex {
       this.heads[b] = slot;
     }
     this.tsArr[slot] = tsSec >>> 0;
-    if (this.maxL2 > 0) this.norms[slot] = this.qnorm;
+    this.family.stored(slot);
     const F = this.fps,
       b = slot * 4;
     F[b] = fp[fpOff];
