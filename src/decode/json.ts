@@ -52,8 +52,10 @@ function isObject(v: unknown): v is Obj {
 }
 
 export function decodeJson(value: Buffer | string, origin: EventOrigin, fallbackTs: number, ctx: DecodeContext): FeatureEvent | Rejection {
-  const size = typeof value === 'string' ? Buffer.byteLength(value) : value.length;
-  if (size > ctx.limits.maxMessageBytes) {
+  // A string of n UTF-16 units is at most 3n UTF-8 bytes: most lines (replay) need no byte count.
+  const max = ctx.limits.maxMessageBytes;
+  const size = typeof value !== 'string' ? value.length : value.length * 3 <= max ? value.length : Buffer.byteLength(value);
+  if (size > max) {
     return reject('oversized_message', `${size} bytes > limits.maxMessageBytes ${ctx.limits.maxMessageBytes}`, origin);
   }
   let doc: unknown;

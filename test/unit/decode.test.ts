@@ -80,6 +80,16 @@ describe('JSON decoder (contract v1)', () => {
     expect(isRejection(decode(JSON.stringify({ ...ok, model: 'other', vectors: { v: [1, 2] } }), undefined, d))).toBe(false);
   });
 
+  test('the size limit counts UTF-8 bytes of a string message, not its UTF-16 length', () => {
+    const line = (n: number) => JSON.stringify({ ...ok, features: { c: '€'.repeat(n) } }); // 3 bytes per '€'
+    expect(line(660).length).toBeLessThan(2000);
+    expect(Buffer.byteLength(line(660))).toBeGreaterThan(2000);
+    expect(reasonOf(line(660))).toBe('oversized_message');
+    expect(reasonOf(Buffer.from(line(660)))).toBe('oversized_message');
+    const r = decode(line(600));
+    expect(isRejection(r) ? r.reason : 'accepted').not.toBe('oversized_message'); // 1,830 bytes
+  });
+
   test('empty (tombstone) messages are rejected, not crashed on', () => {
     expect(reasonOf(null)).toBe('not_json');
   });
