@@ -117,7 +117,11 @@ export class ClusterStore {
 
   create(init: ClusterInit): Cluster {
     const c: Cluster = {
-      ...init,
+      model: init.model,
+      vector: init.vector,
+      fingerprint: init.fingerprint,
+      firstSeenMs: init.firstSeenMs,
+      degenerate: init.degenerate,
       lastSeenMs: init.firstSeenMs,
       members: new Map(),
       unnamedFirst: false,

@@ -171,9 +171,6 @@ interface KeyState {
   used: number;
 }
 
-/** Built only when an event is emitted (most vectors emit nothing). */
-const base = (e: FeatureEvent, vector: string): Base => ({ model: e.model, vector, modelVersion: e.modelVersion, ts: e.ts });
-
 export class CollisionDetector {
   readonly exact: ExactIndex;
   readonly inputs: InputTable;
@@ -286,7 +283,18 @@ export class CollisionDetector {
     for (const vector in e.vectors) {
       const v = e.vectors[vector];
       const ks = this.keyState(e.model, vector);
-      const w: VectorCounts = { vector, ...zeroCounters() };
+      // Literals, not spreads: one allocation each (spreading a fresh object costs a second and a copy).
+      const w: VectorCounts = {
+        vector,
+        inputs: 0,
+        collided: 0,
+        newClusters: 0,
+        near: 0,
+        redeliveries: 0,
+        unstable: 0,
+        degenerate: 0,
+        poisoning: 0,
+      };
       vectors.push(w);
       const deg = isDegenerate(v);
       fingerprint(v, fp, ks.seed);
@@ -302,7 +310,10 @@ export class CollisionDetector {
       if (io === INPUT_CHANGED) {
         w.unstable++;
         out.push({
-          ...base(e, vector),
+          model: e.model,
+          vector,
+          modelVersion: e.modelVersion,
+          ts: e.ts,
           type: 'unstable',
           inputId: e.inputId,
           previousFingerprint: fingerprintHex(this.inputs.prevFp),
@@ -312,7 +323,7 @@ export class CollisionDetector {
       if (deg) {
         w.degenerate++;
         if (++ks.degenerateEvents <= DEGENERATE_EVENTS_PER_KEY)
-          out.push({ ...base(e, vector), type: 'degenerate', inputId: e.inputId, kind: deg });
+          out.push({ model: e.model, vector, modelVersion: e.modelVersion, ts: e.ts, type: 'degenerate', inputId: e.inputId, kind: deg });
       }
       const xo = this.exact.observe(fp, 0, hLo, tsSec);
       if (xo === EXACT_SAME_FIRST) {
@@ -321,7 +332,17 @@ export class CollisionDetector {
       }
       w.inputs++;
       if (xo === EXACT_NEW) {
-        if (this.sightings) out.push({ ...base(e, vector), type: 'sighting', inputId: e.inputId, fingerprint: fingerprintHex(fp), label });
+        if (this.sightings)
+          out.push({
+            model: e.model,
+            vector,
+            modelVersion: e.modelVersion,
+            ts: e.ts,
+            type: 'sighting',
+            inputId: e.inputId,
+            fingerprint: fingerprintHex(fp),
+            label,
+          });
         if (!deg) this.observeNear(ks, w, v, e, label, tsSec, out);
         continue;
       }
@@ -353,7 +374,10 @@ export class CollisionDetector {
       if (r === 'untracked') continue;
       if (firstId === null) firstId = c.members.keys().next().value ?? null;
       out.push({
-        ...base(e, vector),
+        model: e.model,
+        vector,
+        modelVersion: e.modelVersion,
+        ts: e.ts,
         type: 'exact',
         fingerprint: fpHex,
         inputId: e.inputId,
@@ -365,7 +389,10 @@ export class CollisionDetector {
       if (other) {
         w.poisoning++;
         out.push({
-          ...base(e, vector),
+          model: e.model,
+          vector,
+          modelVersion: e.modelVersion,
+          ts: e.ts,
           type: 'poisoning',
           via: 'exact',
           inputA: other.id,

@@ -52,11 +52,15 @@ function canon(w: number): number {
 }
 
 export function fingerprintWords(words: Uint32Array, out: Uint32Array, seed = 0, outOffset = 0): Uint32Array {
+  return hashWords(words, words.length, out, seed, outOffset);
+}
+
+/** The first `n` words of `words`. */
+function hashWords(words: Uint32Array, n: number, out: Uint32Array, seed: number, outOffset: number): Uint32Array {
   let h1 = seed | 0;
   let h2 = seed | 0;
   let h3 = seed | 0;
   let h4 = seed | 0;
-  const n = words.length;
   const blocks = n & ~3;
   let i = 0;
   for (; i < blocks; i += 4) {
@@ -148,9 +152,20 @@ export function fingerprintWords(words: Uint32Array, out: Uint32Array, seed = 0,
   return out;
 }
 
-/** Fingerprint of a float32 vector; a Float32Array is always 4-byte aligned, so the word view is free. */
+// The vector's bits are hashed from one scratch copy (a same-type set() copies bytes, NaN payloads
+// included): a Uint32Array view on each vector's own buffer was an allocation per vector.
+let scratch = new Float32Array(256);
+let scratchWords = new Uint32Array(scratch.buffer);
+
+/** Fingerprint of a float32 vector's bits. */
 export function fingerprint(v: Float32Array, out: Uint32Array, seed = 0, outOffset = 0): Uint32Array {
-  return fingerprintWords(new Uint32Array(v.buffer, v.byteOffset, v.length), out, seed, outOffset);
+  const n = v.length;
+  if (n > scratch.length) {
+    scratch = new Float32Array(n);
+    scratchWords = new Uint32Array(scratch.buffer);
+  }
+  scratch.set(v);
+  return hashWords(scratchWords, n, out, seed, outOffset);
 }
 
 const HEX: string[] = [];

@@ -74,19 +74,23 @@ export class InputTable {
     const seenVal = (tsSec >>> 0) + 1;
     // expired(seen) without a call per probed slot: seen − 1 + ttl < now ⇔ seen < cutoff
     const cutoff = this.ttlSec > 0 ? this.now - this.ttlSec + 1 : -1;
+    const ids = this.ids,
+      slots = this.slots,
+      window = this.probeWindow;
     let s = this.home(hLo);
     let reuse = -1,
       empty = -1,
       victim = -1,
       victimSeen = Infinity;
-    for (let p = 0; p < this.probeWindow; p++) {
+    // With the table full (the usual state) every new id scans the whole window: keep it tight.
+    for (let p = 0; p < window; p++) {
       const b = s * STRIDE;
       const seen = t[b + 6];
       if (seen === 0) {
         empty = s;
         break;
       }
-      if (t[b] === hLo && t[b + 1] === hHi && this.ids[s] === id && !this.expired(seen)) {
+      if (t[b] === hLo && t[b + 1] === hHi && ids[s] === id && !this.expired(seen)) {
         if (seenVal > seen) t[b + 6] = seenVal;
         if (label !== undefined) this.labels[s] = label;
         if (t[b + 2] === fp[fpOff] && t[b + 3] === fp[fpOff + 1] && t[b + 4] === fp[fpOff + 2] && t[b + 5] === fp[fpOff + 3]) {
@@ -107,7 +111,7 @@ export class InputTable {
         victimSeen = seen;
         victim = s;
       }
-      if (++s === this.slots) s = 0;
+      if (++s === slots) s = 0;
     }
     const at = reuse >= 0 ? reuse : empty >= 0 ? empty : victim;
     if (reuse < 0 && empty < 0) this.evictions++;

@@ -20,6 +20,9 @@ export class Decoder {
       shapes: new VectorShapes(limits.vectorLengths, limits.maxModels * limits.maxVectorNames),
       now,
       knownFeatures: new Set(),
+      featureSlots: [],
+      lastModel: '',
+      lastVersion: '',
     };
   }
 

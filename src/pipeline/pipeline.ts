@@ -11,6 +11,7 @@ import { Analyzer } from '../analyzers/analyzer';
 import { Metrics } from '../ops/metrics';
 import { RateLimitedLog } from '../ops/logger';
 import { CappedCounter, OTHER_LABEL } from '../ops/capped-labels';
+import { DeferredChild } from '../ops/deferred-counts';
 import { labelValue, safeText } from '../core/text';
 import { WindowClock } from '../window/clock';
 import { PartitionState } from './partition-state';
@@ -41,9 +42,9 @@ export class Pipeline {
   private readonly states = new Map<string, PartitionState>();
   private readonly rejectLog: RateLimitedLog;
   readonly windowSeconds: number;
-  // Labelled children cached: a label lookup per message costs more than the statistics.
-  private readonly inKafka;
-  private readonly inFile;
+  // Counted without prom-client's label hashing per message (ops/deferred-counts.ts).
+  private readonly inKafka: DeferredChild;
+  private readonly inFile: DeferredChild;
   /** Per-model series for the most recently seen limits.maxMetricSeries models; the rest under __other__. */
   private readonly accepted: CappedCounter<'model'>;
 
@@ -51,8 +52,8 @@ export class Pipeline {
     this.decoder = new Decoder(d.cfg.limits, d.cfg.kafka.format);
     this.rejectLog = new RateLimitedLog(d.log, d.cfg.log.rejectionsPerMinute);
     this.windowSeconds = d.windowSeconds ?? d.cfg.window.seconds;
-    this.inKafka = d.metrics.messagesIn.labels('kafka');
-    this.inFile = d.metrics.messagesIn.labels('file');
+    this.inKafka = new DeferredChild(d.metrics.messagesIn, { source: 'kafka' });
+    this.inFile = new DeferredChild(d.metrics.messagesIn, { source: 'file' });
     this.accepted = new CappedCounter(d.metrics.eventsAccepted, d.cfg.limits.maxMetricSeries, (model) => ({ model: labelValue(model) }), {
       model: OTHER_LABEL,
     });

@@ -80,6 +80,16 @@ describe('JSON decoder (contract v1)', () => {
     expect(isRejection(decode(JSON.stringify({ ...ok, model: 'other', vectors: { v: [1, 2] } }), undefined, d))).toBe(false);
   });
 
+  test('the size limit counts UTF-8 bytes of a string message, not its UTF-16 length', () => {
+    const line = (n: number) => JSON.stringify({ ...ok, features: { c: '€'.repeat(n) } }); // 3 bytes per '€'
+    expect(line(660).length).toBeLessThan(2000);
+    expect(Buffer.byteLength(line(660))).toBeGreaterThan(2000);
+    expect(reasonOf(line(660))).toBe('oversized_message');
+    expect(reasonOf(Buffer.from(line(660)))).toBe('oversized_message');
+    const r = decode(line(600));
+    expect(isRejection(r) ? r.reason : 'accepted').not.toBe('oversized_message'); // 1,830 bytes
+  });
+
   test('empty (tombstone) messages are rejected, not crashed on', () => {
     expect(reasonOf(null)).toBe('not_json');
   });
@@ -307,6 +317,41 @@ describe('decode-time contract: whatever is accepted is storable', () => {
   test('limits.maxFutureSeconds is configurable', () => {
     const d = fresh(parseConfig({ limits: { maxFutureSeconds: 7200 } }).limits);
     expect(accept(json({ ...ok, ts: NOW + 3_600_000 }), undefined, d).ts).toBe(NOW + 3_600_000);
+  });
+
+  test('names checked once are remembered by position, never trusted by position: a bad name in a known slot is refused', () => {
+    const d = fresh();
+    const good = { ...ok, model_version: 'v1', features: { a: 1, b: 'x', c: null } };
+    for (let i = 0; i < 3; i++) accept(json(good), undefined, d);
+    // The same positions now carry names that fail the contract.
+    expect(refuse(json({ ...ok, features: { a: 1, ['b\u0000']: 2 } }), undefined, d).reason).toBe('bad_unicode');
+    expect(refuse(json({ ...ok, features: { ['x'.repeat(std.maxFeatureNameLength + 1)]: 1 } }), undefined, d).reason).toBe('name_too_long');
+    expect(refuse(json({ ...ok, features: { a: 1, b: 'x', c: Infinity } }).replace('null', '1e400'), undefined, d).reason).toBe(
+      'bad_feature_value',
+    );
+    // A new model or version after an accepted one is checked again.
+    expect(refuse(json({ ...good, model: lone }), undefined, d).reason).toBe('bad_unicode');
+    expect(refuse(json({ ...good, model_version: lone }), undefined, d).reason).toBe('bad_unicode');
+    // Other orders and subsets of known names are accepted with their own values.
+    const ev = accept(json({ ...ok, features: { c: 3, a: 'y' } }), undefined, d);
+    expect({ ...ev.features }).toEqual({ c: 3, a: 'y' });
+    expect(ev.features.toString).toBeUndefined(); // a record without a prototype chain
+  });
+
+  test('each decoded vector owns its values (vectors share storage buffers, never elements)', () => {
+    const d = fresh();
+    const kept: [number[], Float32Array][] = [];
+    for (let i = 0; i < 700; i++) {
+      const dim = 1 + (i % 7) * 50; // 1 … 301 floats: many per storage buffer, some spanning their end
+      const v = Array.from({ length: dim }, (_, k) => i * 1000 + k);
+      kept.push([v, accept(json({ ...ok, input_id: `i${i}`, vectors: { [`v${dim}`]: v } }), undefined, d).vectors[`v${dim}`]]);
+      // A rejected message's vector (non-finite at the end) must not leave values in the next one.
+      refuse(json({ ...ok, vectors: { [`v${dim}`]: [...v.slice(1), 'x'] } }), undefined, d);
+    }
+    for (const [v, f] of kept) expect(Array.from(f)).toEqual(v);
+    // Longer vectors than the shared buffers take get their own.
+    const big = Array.from({ length: 2000 }, (_, k) => k);
+    expect(Array.from(accept(json({ ...ok, vectors: { big } }), undefined, d).vectors.big)).toEqual(big);
   });
 
   test('rejection details are bounded and well-formed whatever the input', () => {

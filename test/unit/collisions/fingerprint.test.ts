@@ -1,4 +1,11 @@
-import { fingerprint, fingerprintFromHex, fingerprintHex, isDegenerate, keySeed } from '../../../src/collisions/fingerprint';
+import {
+  fingerprint,
+  fingerprintFromHex,
+  fingerprintHex,
+  fingerprintWords,
+  isDegenerate,
+  keySeed,
+} from '../../../src/collisions/fingerprint';
 import { randomVector, rng } from './helpers';
 
 const fp = (v: Float32Array, seed = 0) => fingerprintHex(fingerprint(v, new Uint32Array(4), seed));
@@ -14,6 +21,26 @@ describe('fingerprint', () => {
       expect(Object.is(w[0], -0)).toBe(true);
       expect(fp(w)).toBe(fp(v));
       expect(fp(v.slice())).toBe(fp(v));
+    }
+  });
+
+  test('a vector hashes as its own words, wherever it sits in its buffer and whatever its length (NaN bits included)', () => {
+    const r = rng(5);
+    const words = (v: Float32Array) =>
+      fingerprintHex(fingerprintWords(new Uint32Array(v.buffer, v.byteOffset, v.length), new Uint32Array(4), 9));
+    const buf = new Float32Array(5000);
+    for (let i = 0; i < buf.length; i++) buf[i] = r() - 0.5;
+    new Uint32Array(buf.buffer)[3] = 0x7fc00123; // a NaN with a payload
+    // Short and long (past the scratch copy's first size) in turn, at odd offsets.
+    for (const [off, dim] of [
+      [3, 64],
+      [1, 1000],
+      [7, 5],
+      [0, 4096],
+      [2, 128],
+    ]) {
+      const v = buf.subarray(off, off + dim);
+      expect(fingerprintHex(fingerprint(v, new Uint32Array(4), 9))).toBe(words(v));
     }
   });
 
