@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createClient, ClickHouseClient, ClickHouseLogLevel, ClickHouseSettings } from '@clickhouse/client';
 import { ClickHouseConfig } from '../config/schema';
 import { detachStdinFromEngine } from './engine-stdin';
+import { configureEngineMemory } from './engine-memory';
 import { CLUSTER_CLIENT_SETTINGS } from './cluster-layout';
 
 export interface Store {
@@ -36,6 +37,7 @@ export function openStore(cfg: ClickHouseConfig): Store {
   }
   mkdirSync(cfg.path, { recursive: true });
   detachStdinFromEngine();
+  configureEngineMemory();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createChdbConnection } = require('chdb/connection') as typeof import('chdb/connection');
   const client = createClient({
