@@ -46,6 +46,12 @@ export interface App {
    * one-shot commands (`retry: false`) fail at once with the store's error.
    */
   prepare(opts?: { retry: boolean }): Promise<void>;
+  /**
+   * Resolves once `refs` holds every stored reference: after prepare's read of them, or — for a
+   * store being migrated from scratch, which has none — as soon as prepare learns that. Work
+   * that reads references but writes nothing (replay's analysis) can start then.
+   */
+  referencesLoaded: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,6 +112,8 @@ export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App 
     windowSeconds: opts.windowSeconds,
   });
   let prepared: Promise<void> | undefined;
+  let loaded!: () => void;
+  const referencesLoaded = new Promise<void>((r) => (loaded = r));
   return {
     cfg,
     log,
@@ -119,12 +127,14 @@ export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App 
     dependencies,
     detector,
     caps,
+    referencesLoaded,
     prepare: (o = { retry: true }) => {
       const once = async () => {
         try {
-          const applied = await migrate(store);
+          const applied = await migrate(store, undefined, loaded);
           if (applied.length) log.info({ applied, database: store.database, embedded: store.embedded }, 'schema migrated');
           if (cfg.drift.enabled) await refs.refresh();
+          loaded();
           dependencies.ok('clickhouse');
         } catch (err) {
           dependencies.failed('clickhouse', err);

@@ -3,7 +3,7 @@ import { Logger } from 'pino';
 import { resolve } from 'node:path';
 import { Config } from '../config/schema';
 import { CliArgs, UsageError } from './args';
-import { buildApp } from '../app';
+import { createApp } from '../app';
 import { FileProgress, readNdjson } from '../sources/file';
 import { Progress } from './progress';
 import { REPORT_VERSION, VERSION } from '../version';
@@ -29,7 +29,11 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
   const report = new ReplayReport(windowSeconds);
   // The input's event-time span: the time of alerts about the whole input.
   const span = { first: Infinity, last: -Infinity };
-  const app = await buildApp(cfg, log, {
+  const progress = new Progress('replay', { unit: 'lines' });
+  const share = (p: FileProgress) => (p.totalBytes ? p.bytes / p.totalBytes : undefined);
+  const group = `replay:${args.input === '-' ? 'stdin' : resolve(args.input)}`;
+  let last: FileProgress | undefined;
+  const app = createApp(cfg, log, {
     windowSeconds,
     onUnit: (u) => report.take(u),
     onEvent: (ev) => {
@@ -39,19 +43,29 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     // A replay ends with a report or an error, never an endless retry.
     maxInsertAttempts: cfg.store.commandMaxAttempts,
   });
-  if (refFile) {
-    // Version 0 marks a reference that came from the command line rather than the store.
-    for (const [model, p] of refFile.profiles) app.refs.set({ model, version: 0, profile: p.profile });
-  }
-  report.attach(app);
-  const progress = new Progress('replay', { unit: 'lines' });
-  const share = (p: FileProgress) => (p.totalBytes ? p.bytes / p.totalBytes : undefined);
-  const group = `replay:${args.input === '-' ? 'stdin' : resolve(args.input)}`;
-  let last: FileProgress | undefined;
-  const lines = await readNdjson(args.input, app.pipeline, {
-    group,
-    flushEvery: 100_000,
-    onProgress: (p) => progress.update(p.lines, share((last = p))),
+  // The store starts (migrations, references) while the input is read and analyzed: analysis
+  // needs only the stored references, and the first flush waits for the store. Not in 'first'
+  // reference mode, whose reference is stored as soon as enough events arrived.
+  const prepared = app.prepare({ retry: false });
+  prepared.catch(() => undefined); // awaited below
+  const early = !(cfg.drift.enabled && cfg.drift.reference === 'first');
+  const lines = await (async () => {
+    await (early ? Promise.race([app.referencesLoaded, prepared]) : prepared);
+    if (refFile) {
+      // Version 0 marks a reference that came from the command line rather than the store.
+      for (const [model, p] of refFile.profiles) app.refs.pin({ model, version: 0, profile: p.profile });
+    }
+    report.attach(app);
+    return readNdjson(args.input!, app.pipeline, {
+      group,
+      flushEvery: 100_000,
+      onProgress: (p) => progress.update(p.lines, share((last = p))),
+      storeReady: prepared,
+    });
+  })().catch(async (err: unknown) => {
+    await prepared.catch(() => undefined);
+    await app.close().catch(() => undefined);
+    throw err;
   });
   progress.done(lines, last && share(last));
   const rejected: Record<string, number> = {};

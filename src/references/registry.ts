@@ -65,6 +65,8 @@ export class ReferenceRegistry {
   private readonly refs = new Map<string, ModelReference>();
   private readonly candidates = new Map<string, { builder: ModelReferenceBuilder; events: number }>();
   private readonly storing = new Set<string>();
+  /** Models whose reference was given for this process (replay --reference): never replaced by a stored one. */
+  private readonly pinned = new Set<string>();
   /** The stored JSON each 'first' reference was taken from, to notice another replica's winning version. */
   private readonly json = new Map<string, string>();
 
@@ -87,6 +89,12 @@ export class ReferenceRegistry {
     this.refs.set(ref.model, ref);
   }
 
+  /** Sets a reference that refresh() leaves in place, whenever it runs. */
+  pin(ref: ModelReference): void {
+    this.set(ref);
+    this.pinned.add(ref.model);
+  }
+
   /** Loads the newest stored version of every model's reference (or the lowest, in 'first' mode). */
   async refresh(): Promise<void> {
     if (!this.store) return;
@@ -97,6 +105,7 @@ export class ReferenceRegistry {
        FROM ${this.store.database}.references AS r FINAL GROUP BY model`,
     );
     for (const r of rows) {
+      if (this.pinned.has(r.model)) continue;
       const cur = this.refs.get(r.model);
       // In 'first' mode every replica proposes version 1; the stored one is the one all must use.
       if (cur && cur.version === Number(r.v) && (this.cfg.reference !== 'first' || this.json.get(r.model) === r.p)) continue;

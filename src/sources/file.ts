@@ -3,9 +3,9 @@
  * the offset is the line number, so a replay's flushes are deterministic too.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { Pipeline } from '../pipeline/pipeline';
 import { standardInput } from '../store/engine-stdin';
+import { LineSplitter } from './line-splitter';
 
 export interface FileProgress {
   lines: number;
@@ -16,33 +16,60 @@ export interface FileProgress {
 
 /** How often (in lines) progress is reported; the progress display decides what to show. */
 const PROGRESS_EVERY = 1000;
+/** Bytes per read from a file: fewer reads and chunk hand-offs than the stream's default 64 KiB. */
+const READ_CHUNK = 256 << 10;
 
 export async function readNdjson(
   path: string,
   pipeline: Pipeline,
-  opts: { group: string; flushEvery: number; onProgress?: (p: FileProgress) => void },
+  opts: {
+    group: string;
+    flushEvery: number;
+    onProgress?: (p: FileProgress) => void;
+    /** Flushes wait for it: lines are read and analyzed while the store starts. */
+    storeReady?: Promise<unknown>;
+  },
 ): Promise<number> {
-  const input = path === '-' ? standardInput() : createReadStream(path);
+  const input = path === '-' ? standardInput() : createReadStream(path, { highWaterMark: READ_CHUNK });
   const st = path === '-' ? undefined : statSync(path);
   const totalBytes = st?.isFile() ? st.size : undefined;
   let bytes = 0;
-  input.on('data', (chunk: Buffer | string) => (bytes += chunk.length));
-  const rl = createInterface({ input, crlfDelay: Infinity });
+  const splitter = new LineSplitter();
   const ps = pipeline.state(`file:${path === '-' ? 'stdin' : path}`, 0);
   let line = 0;
   const now = Date.now();
   // One flush in flight while reading goes on: the partition's state is taken when the flush
   // starts, so the next lines fill a fresh one; waiting for the previous flush bounds memory.
-  let flushing: Promise<unknown> = Promise.resolve();
-  for await (const text of rl) {
-    line++;
-    if (line % PROGRESS_EVERY === 0) opts.onProgress?.({ lines: line, bytes, totalBytes });
-    if (text.trim() === '') continue;
-    pipeline.handle(ps, line, text, undefined, now);
-    if (line % opts.flushEvery === 0) {
-      await flushing;
-      flushing = pipeline.flushPartition(ps, opts.group);
-      flushing.catch(() => undefined); // handled: the next await rethrows it
+  let flushing: Promise<unknown> = opts.storeReady ?? Promise.resolve();
+  // A store that fails to start stops the reading at the next chunk, not at the first flush.
+  let storeFailed = false;
+  let storeStarting = opts.storeReady !== undefined;
+  opts.storeReady?.then(
+    () => (storeStarting = false),
+    () => (storeFailed = true),
+  );
+  const batches = async function* () {
+    for await (const chunk of input as AsyncIterable<Buffer | string>) {
+      if (storeFailed) await opts.storeReady;
+      // Buffered chunks arrive as microtasks; the store's replies need a turn of the event loop.
+      if (storeStarting) await new Promise((r) => setImmediate(r));
+      bytes += chunk.length;
+      yield splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    }
+    const last = splitter.end();
+    if (last !== null) yield [last];
+  };
+  for await (const texts of batches()) {
+    for (const text of texts) {
+      line++;
+      if (line % PROGRESS_EVERY === 0) opts.onProgress?.({ lines: line, bytes, totalBytes });
+      if (text.trim() === '') continue;
+      pipeline.handle(ps, line, text, undefined, now);
+      if (line % opts.flushEvery === 0) {
+        await flushing;
+        flushing = pipeline.flushPartition(ps, opts.group);
+        flushing.catch(() => undefined); // handled: the next await rethrows it
+      }
     }
   }
   await flushing;

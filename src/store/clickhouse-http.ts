@@ -29,6 +29,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import type { Session } from 'chdb';
+import { configureEngineMemory } from './engine-memory';
 
 /** URL params that are not settings. */
 const RESERVED = new Set([
@@ -330,6 +331,7 @@ export function embeddedReadRoutes(path: string): {
   ready: Promise<void>;
   close(): Promise<void>;
 } {
+  configureEngineMemory();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Session } = require('chdb') as typeof import('chdb');
   const session = new Session(path);

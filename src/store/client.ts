@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createClient, ClickHouseClient, ClickHouseLogLevel, ClickHouseSettings } from '@clickhouse/client';
 import { ClickHouseConfig } from '../config/schema';
 import { detachStdinFromEngine } from './engine-stdin';
+import { configureEngineMemory } from './engine-memory';
 import { CLUSTER_CLIENT_SETTINGS } from './cluster-layout';
 
 export interface Store {
@@ -17,6 +18,12 @@ export interface Store {
   /** The embedded engine's data directory (absent for a server). */
   path?: string;
   cluster?: string;
+  /**
+   * The embedded engine only: a JSONEachRow body inserted as bytes. The client's insert makes the
+   * whole body part of one SQL text, which the engine takes ~60% longer to read, with twice the
+   * transient memory.
+   */
+  insertJsonEachRow?(table: string, body: Buffer, settings: ClickHouseSettings): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,13 +43,28 @@ export function openStore(cfg: ClickHouseConfig): Store {
   }
   mkdirSync(cfg.path, { recursive: true });
   detachStdinFromEngine();
+  configureEngineMemory();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createChdbConnection } = require('chdb/connection') as typeof import('chdb/connection');
-  const client = createClient({
-    connection: createChdbConnection({ path: cfg.path }),
-    clickhouse_settings: { insert_deduplicate: 1 },
-  } as Parameters<typeof createClient>[0]);
-  return { client, database: cfg.database, embedded: true, path: cfg.path, close: () => client.close() };
+  const connection = createChdbConnection({ path: cfg.path });
+  const defaults = { insert_deduplicate: 1 };
+  const client = createClient({ connection, clickhouse_settings: defaults } as Parameters<typeof createClient>[0]);
+  return {
+    client,
+    database: cfg.database,
+    embedded: true,
+    path: cfg.path,
+    insertJsonEachRow: async (table, body, settings) => {
+      await connection.chdb.rawInsert({
+        table,
+        values: body,
+        format: 'JSONEachRow',
+        // Every insert setting this project passes is a scalar (no SettingsMap).
+        settings: { ...defaults, ...settings } as unknown as Record<string, string | number | boolean>,
+      });
+    },
+    close: () => client.close(),
+  };
 }
 
 /** Runs a SELECT and returns its rows as objects. */

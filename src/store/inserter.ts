@@ -20,6 +20,17 @@ import { withRetry, RetryOptions } from '../ops/retry';
 /** Inserts of more rows than this are streamed (see insertOnce). */
 const STREAM_ROWS = 1000;
 
+/** Rows as a JSONEachRow body (as the client encodes them), built in pieces: no string of the whole body. */
+function jsonEachRow(rows: Row[]): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < rows.length; i += STREAM_ROWS) {
+    let text = '';
+    for (const r of rows.slice(i, i + STREAM_ROWS)) text += JSON.stringify(r) + '\n';
+    parts.push(Buffer.from(text));
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
 export interface RowRejection {
   table: string;
   row: Row;
@@ -100,16 +111,25 @@ export class Inserter {
 
   private async insertOnce(table: string, rows: Row[], token: string, settings: ClickHouseSettings): Promise<void> {
     const end = this.d.metrics.insertLatency.startTimer({ table });
-    await this.d.store.client.insert({
-      table: `${this.d.store.database}.${partsTable(table)}`,
-      // Large inserts are streamed row by row: as an array the client builds the whole body as one
-      // string (and a Buffer of it) — tens of MB for a flush of embedding-table pairs.
-      values: rows.length > STREAM_ROWS ? Readable.from(rows) : rows,
-      format: 'JSONEachRow',
-      // One batch covers every partition of this replica and may span many months or days of
-      // event time: the per-insert partition limit (100) is a property of the batch, not of a row.
-      clickhouse_settings: { ...settings, insert_deduplicate: 1, insert_deduplication_token: token, max_partitions_per_insert_block: '0' },
-    });
+    const target = `${this.d.store.database}.${partsTable(table)}`;
+    // One batch covers every partition of this replica and may span many months or days of
+    // event time: the per-insert partition limit (100) is a property of the batch, not of a row.
+    const all: ClickHouseSettings = {
+      ...settings,
+      insert_deduplicate: 1,
+      insert_deduplication_token: token,
+      max_partitions_per_insert_block: '0',
+    };
+    if (this.d.store.insertJsonEachRow) await this.d.store.insertJsonEachRow(target, jsonEachRow(rows), all);
+    else
+      await this.d.store.client.insert({
+        table: target,
+        // Large inserts are streamed row by row: as an array the client builds the whole body as one
+        // string (and a Buffer of it) — tens of MB for a flush of embedding-table pairs.
+        values: rows.length > STREAM_ROWS ? Readable.from(rows) : rows,
+        format: 'JSONEachRow',
+        clickhouse_settings: all,
+      });
     end();
   }
 

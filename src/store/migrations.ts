@@ -390,7 +390,11 @@ export function renderStatements(sql: string, store: Store): string[] {
   return [local, render(distributed, store)];
 }
 
-export async function migrate(store: Store, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
+/**
+ * `onFresh` is called before the first statement when no migration was ever applied: the
+ * database holds no data yet (callers may then start work that waits only for reads of it).
+ */
+export async function migrate(store: Store, migrations: Migration[] = MIGRATIONS, onFresh?: () => void): Promise<number[]> {
   await store.client.command({ query: render(`CREATE DATABASE IF NOT EXISTS {db} {on_cluster}`, store) });
   await store.client.command({
     query: render(
@@ -405,6 +409,7 @@ export async function migrate(store: Store, migrations: Migration[] = MIGRATIONS
       Number(r.version),
     ),
   );
+  if (done.size === 0) onFresh?.();
   const applied: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;

@@ -49,3 +49,38 @@ export function unitBatch(
   });
   return { id: batchId(group, units), group, units, fenced };
 }
+
+type Insert = Store['client']['insert'];
+
+/**
+ * Fault injection at the store boundary: every insert goes through `gate` (table name without the
+ * database, rows), which may throw (the store "down" for that insert) or let it pass — the client's
+ * insert and, on the embedded engine, the insert of a JSONEachRow body as bytes (rows parsed back).
+ */
+export function interceptInserts(store: Store, gate: (table: string, rows: Record<string, unknown>[]) => void): void {
+  const client = store.client;
+  const real = client.insert.bind(client) as Insert;
+  client.insert = ((params: Parameters<Insert>[0]) => {
+    try {
+      gate(params.table.split('.').pop()!, params.values as Record<string, unknown>[]);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return real(params);
+  }) as Insert;
+  const bytes = store.insertJsonEachRow?.bind(store);
+  if (bytes)
+    store.insertJsonEachRow = (table, body, settings) => {
+      const rows = body
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      try {
+        gate(table.split('.').pop()!, rows);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return bytes(table, body, settings);
+    };
+}

@@ -246,6 +246,28 @@ describe('store errors', () => {
     expect((await o.metrics.insertRetries.get()).values).toHaveLength(0);
   });
 
+  test('an insert retried under its token is stored once (the embedded engine takes the body as bytes)', async () => {
+    const o = owner('x');
+    const group = newGroup();
+    const rows = Array.from({ length: 2500 }, (_, i) => ({
+      minute: '2026-01-01 00:00:00',
+      model: group,
+      reason: 'not_json',
+      count: 1,
+      sample: `é ${i}`,
+      flush_id: `f${i}`,
+      instance: 'x',
+    }));
+    expect(store.insertJsonEachRow).toBeDefined();
+    for (let i = 0; i < 2; i++) expect(await o.ins.insert('rejections', rows, `retry-${group}`)).toEqual([]);
+    const n = await queryRows<{ n: string; s: string }>(
+      store,
+      `SELECT sum(count) AS n, max(sample) AS s FROM ${store.database}.rejections WHERE model = {m:String}`,
+      { m: group },
+    );
+    expect({ n: Number(n[0].n), s: n[0].s }).toEqual({ n: 2500, s: 'é 999' });
+  });
+
   test('classification: content errors are permanent, everything else transient', () => {
     const ch = (code: string, message = 'x') => Object.assign(new Error(message), { code });
     expect(classifyStoreError(ch('27'))).toBe('permanent');

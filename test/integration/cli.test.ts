@@ -261,6 +261,25 @@ describe('featurewatch CLI', () => {
     expect(c.code).toBe(0);
     expect(JSON.parse(c.stdout)).toMatchObject({ clusters: [], near: [], lookups: [] });
   });
+
+  test('replay --reference into a store that holds a stored reference: every event is compared with the file, as on a fresh store', async () => {
+    // The replay analyzes while the store starts; the stored reference must neither miss early
+    // events nor replace the file's reference once it is read.
+    const store = freshStore();
+    const stored = file('stored-ref.ndjson', [...syntheticMessages({ count: 1000, seed: 4, driftAt: 0 })].join('\n') + '\n');
+    expect((await cli(['baseline', '--input', stored, '--model', 'ranker'], store)).code).toBe(0);
+    const ref = file('pin-ref.ndjson', [...syntheticMessages({ count: 2000, seed: 1 })].join('\n') + '\n');
+    const cur = file('pin-cur.ndjson', [...syntheticMessages({ count: 2500, seed: 2, driftAt: 1200 })].join('\n') + '\n');
+    const drift = (r: Run) => {
+      expect(r.code).toBe(0);
+      const { events, drift, drift_models } = JSON.parse(r.stdout);
+      return { events, drift, drift_models };
+    };
+    const withStored = drift(await cli(['replay', '--input', cur, '--reference', ref, '--json'], store));
+    expect(withStored.drift_models).toHaveLength(1);
+    expect(withStored.drift_models[0].events).toBe(withStored.events);
+    expect(withStored).toEqual(drift(await cli(['replay', '--input', cur, '--reference', ref, '--json'], freshStore())));
+  });
 });
 
 describe('CLI conventions', () => {

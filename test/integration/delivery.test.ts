@@ -22,7 +22,7 @@ import { Config } from '../../src/config/schema';
 import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helpers/env';
 import { startReadyDaemon } from '../helpers/daemon';
 import { createTopic, produce, offsets, kafka } from '../helpers/kafka';
-import { storedEvents } from '../helpers/store';
+import { interceptInserts, storedEvents } from '../helpers/store';
 import { spawnCli, sumMetric } from '../helpers/cli-process';
 
 const ROOT = join(__dirname, '../..');
@@ -51,25 +51,6 @@ async function gauge(g: { get(): Promise<{ values: { value: number }[] }> }): Pr
   return (await g.get()).values.reduce((s, v) => s + v.value, 0);
 }
 
-type Insert = Daemon['app']['store']['client']['insert'];
-
-/**
- * Fault injection at the client boundary: every insert of this daemon goes through `gate`, which
- * may throw (ClickHouse "down" for that insert) or pass it to the real client.
- */
-function interceptInserts(d: Daemon, gate: (table: string, values: Record<string, unknown>[]) => void): void {
-  const client = d.app.store.client;
-  const real = client.insert.bind(client) as Insert;
-  client.insert = ((params: Parameters<Insert>[0]) => {
-    try {
-      gate(params.table.split('.').pop()!, params.values as Record<string, unknown>[]);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return real(params);
-  }) as Insert;
-}
-
 describe('delivery guarantees against a real Kafka broker and real ClickHouse', () => {
   const running: Daemon[] = [];
   afterEach(async () => {
@@ -84,7 +65,7 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
     const d = await startReadyDaemon(cfg, quietLogger());
     running.push(d);
     let storeDown = false;
-    interceptInserts(d, () => {
+    interceptInserts(d.app.store, () => {
       if (storeDown) throw new Error('ECONNREFUSED (injected: ClickHouse is down)');
     });
 
@@ -178,7 +159,7 @@ describe('delivery guarantees against a real Kafka broker and real ClickHouse', 
       running.push(a);
       let failDone = false;
       let crashed = false;
-      interceptInserts(a, (table, values) => {
+      interceptInserts(a.app.store, (table, values) => {
         if (crashed) throw new Error('injected: process is dead');
         if (failDone && table === 'flush_units' && values[0]?.state === 'done') throw new Error('injected: done insert fails');
       });

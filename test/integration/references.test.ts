@@ -50,6 +50,16 @@ async function driftedPerWindow(app: App): Promise<Record<string, string>> {
 }
 
 describe('references beyond a file', () => {
+  test('a pinned reference (replay --reference) stays when a refresh reads a stored one', async () => {
+    const { app } = await setup();
+    expect(app.refs.get('ranker')?.version).toBe(1);
+    const pinned = new ReferenceBuilder({}).build();
+    app.refs.pin({ model: 'ranker', version: 0, profile: pinned });
+    await app.refs.refresh();
+    expect(app.refs.get('ranker')).toEqual({ model: 'ranker', version: 0, profile: pinned });
+    await app.close();
+  });
+
   test('compareWith previous: each window against the one before it', async () => {
     const { app, cfg } = await setup({ drift: { compareWith: 'previous' } });
     await feed(app, 0, false, 1);

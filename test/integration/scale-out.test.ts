@@ -19,7 +19,7 @@ import { Config } from '../../src/config/schema';
 import { testConfig, quietLogger, brokers, waitFor, uniqueName } from '../helpers/env';
 import { startReadyDaemon } from '../helpers/daemon';
 import { createTopic, produce, offsets } from '../helpers/kafka';
-import { storedEvents } from '../helpers/store';
+import { interceptInserts, storedEvents } from '../helpers/store';
 
 const REPLICAS = 3;
 const MESSAGES = 12_000;
@@ -58,20 +58,13 @@ async function inserts(d: Daemon): Promise<Map<string, number>> {
   );
 }
 
-type Insert = Daemon['app']['store']['client']['insert'];
-
 /** Every `done` insert of this daemon fails from now on (`fail()`), or everything (`dead()`). */
 function faults(d: Daemon) {
   const state = { failDone: false, dead: false };
-  const client = d.app.store.client;
-  const real = client.insert.bind(client) as Insert;
-  client.insert = ((params: Parameters<Insert>[0]) => {
-    const rows = params.values as Record<string, unknown>[];
-    if (state.dead) return Promise.reject(new Error('injected: process is dead'));
-    if (state.failDone && params.table.endsWith('.flush_units') && rows[0]?.state === 'done')
-      return Promise.reject(new Error('injected: done insert fails'));
-    return real(params);
-  }) as Insert;
+  interceptInserts(d.app.store, (table, rows) => {
+    if (state.dead) throw new Error('injected: process is dead');
+    if (state.failDone && table === 'flush_units' && rows[0]?.state === 'done') throw new Error('injected: done insert fails');
+  });
   return state;
 }
 
