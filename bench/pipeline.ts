@@ -32,8 +32,9 @@ import { ReferenceRegistry, observeReference, referenceOptions } from '../src/re
 import { ReferenceBuilder } from '../src/drift';
 import { Decoder } from '../src/decode';
 import { isRejection } from '../src/core/rejection';
+import { buildCli } from './support/build-cli';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
@@ -271,23 +272,8 @@ async function endToEndServer(): Promise<void> {
   const root = join(__dirname, '..');
   const brokers = (process.env.FW_BENCH_BROKERS ?? '127.0.0.1:39092').split(',');
   const work = mkdtempSync(join(tmpdir(), 'fw-bench-server-'));
-  // The daemon runs as it ships (`node dist/cli.js run`), compiled from the current src into a
-  // scratch directory (dist/ belongs to `npm run build` and may be stale).
-  execFileSync(
-    process.execPath,
-    [
-      join(root, 'node_modules/typescript/bin/tsc'),
-      '-p',
-      join(root, 'tsconfig.json'),
-      '--outDir',
-      join(work, 'dist'),
-      '--sourceMap',
-      'false',
-    ],
-    { stdio: 'inherit' },
-  );
-  copyFileSync(join(root, 'package.json'), join(work, 'package.json'));
-  symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'));
+  // The daemon runs as it ships (`node dist/cli.js run`), compiled from the current src.
+  const cli = buildCli(work);
 
   const topic = await produceSynthetic(brokers, 'bench-srv');
   // The limit on this machine, in this run: a bare kafkajs consumer over the same topic, then the
@@ -338,7 +324,7 @@ async function endToEndServer(): Promise<void> {
   const rss: string[] = [];
   const daemon = spawn(
     process.execPath,
-    [...(series ? ['--require', join(root, 'bench/support/rss-probe.js')] : []), join(work, 'dist/cli.js'), 'run', '-c', cfgFile],
+    [...(series ? ['--require', join(root, 'bench/support/rss-probe.js')] : []), cli, 'run', '-c', cfgFile],
     {
       cwd: work,
       env: { ...process.env, FW_BENCH_RSS_EVERY_MS: '5000' },

@@ -10,34 +10,15 @@
  *       (a named pipe: no file of N lines on disk): RSS every 5 s, to show whether memory grows with the events.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticMessages } from '../src/demo/synthetic';
+import { buildCli } from './support/build-cli';
 
 const root = join(__dirname, '..');
 const mode = process.argv[2] ?? 'ratio';
 const N = Number(process.argv[3] ?? (mode === 'flat' ? 10_000_000 : 200_000));
-
-/** The current src compiled into a scratch directory (dist/ may be stale). */
-function build(work: string): string {
-  execFileSync(
-    process.execPath,
-    [
-      join(root, 'node_modules/typescript/bin/tsc'),
-      '-p',
-      join(root, 'tsconfig.json'),
-      '--outDir',
-      join(work, 'dist'),
-      '--sourceMap',
-      'false',
-    ],
-    { stdio: 'inherit' },
-  );
-  copyFileSync(join(root, 'package.json'), join(work, 'package.json'));
-  symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'));
-  return join(work, 'dist/cli.js');
-}
 
 const stream = (count: number) =>
   syntheticMessages({
@@ -100,7 +81,7 @@ function runReplay(cli: string, work: string, args: string[], feed?: (w: NodeJS.
 
 async function ratio(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'fw-bench-replay-'));
-  const cli = build(work);
+  const cli = buildCli(work);
   const file = join(work, 'events.ndjson');
   writeFileSync(file, [...stream(N)].join('\n') + '\n');
   const lines = readFileSync(file, 'utf8').split('\n');
@@ -141,7 +122,7 @@ async function ratio(): Promise<void> {
 
 async function flat(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'fw-bench-replay-'));
-  const cli = build(work);
+  const cli = buildCli(work);
   const feed = async (w: NodeJS.WritableStream) => {
     let buf: string[] = [];
     for (const line of stream(N)) {

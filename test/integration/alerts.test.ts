@@ -39,6 +39,18 @@ const python = webhookPython();
 if (!python) console.warn('python3 not found: signatures, schema and fingerprints are not checked independently in this run');
 
 const base = () => Math.floor((Date.now() - 3_600_000) / MINUTE) * MINUTE;
+/** An exact collision between inputs with different labels, an hour ago. */
+const poisoningSignal = () => ({
+  model: 'm',
+  vector: 'emb',
+  input_a: 'a',
+  input_b: 'b',
+  label_a: 'x',
+  label_b: 'y',
+  similarity: 1,
+  detail: 'exact',
+  ts: base(),
+});
 
 async function appWithReference(cfg: Config): Promise<App> {
   const app = await buildApp(cfg, quietLogger());
@@ -415,17 +427,7 @@ describe('webhook alerts', () => {
       });
       const app = await buildApp(cfg, quietLogger());
       const notifier = new WebhookNotifier(cfg.alerts, app.store, 'i1', app.metrics, quietLogger(), { initialMs: 5, maxMs: 10 });
-      const signal = {
-        model: 'm',
-        vector: 'emb',
-        input_a: 'a',
-        input_b: 'b',
-        label_a: 'x',
-        label_b: 'y',
-        similarity: 1,
-        detail: 'exact',
-        ts: base(),
-      };
+      const signal = poisoningSignal();
       const out = await notifier.observe([poisoningObservation(signal)]);
       return { app, notifier, out: Object.fromEntries(out.map((o) => [o.webhook, o.outcome])) };
     };
@@ -479,17 +481,7 @@ describe('webhook alerts', () => {
       retry: { initialMs: 5, maxMs: 10 },
       signal: stop.signal,
     });
-    const signal = {
-      model: 'm',
-      vector: 'emb',
-      input_a: 'a',
-      input_b: 'b',
-      label_a: 'x',
-      label_b: 'y',
-      similarity: 1,
-      detail: 'exact',
-      ts: base(),
-    };
+    const signal = poisoningSignal();
     const round = notifier.observe([poisoningObservation(signal)]);
     while (hanging.arrived() === 0) await new Promise((r) => setTimeout(r, 20));
     stop.abort();
@@ -580,17 +572,7 @@ describe('webhook alerts', () => {
     });
     const app = await buildApp(cfg, quietLogger());
     const notifier = new WebhookNotifier(cfg.alerts, app.store, 'i1', app.metrics, log, { initialMs: 5, maxMs: 10 });
-    const signal = {
-      model: 'm',
-      vector: 'emb',
-      input_a: 'a',
-      input_b: 'b',
-      label_a: 'x',
-      label_b: 'y',
-      similarity: 1,
-      detail: 'exact',
-      ts: base(),
-    };
+    const signal = poisoningSignal();
     r.failNext(3); // a retry, then failed
     await notifier.observe([poisoningObservation(signal)]);
     await notifier.observe([poisoningObservation({ ...signal, input_b: 'c' })]); // the webhook works again
