@@ -177,11 +177,17 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
         stopAlerts.abort();
         // Leader jobs (evaluation, alert delivery) get until the deadline; unsent alerts are
         // retried by the next leader (the alerts table records what was sent).
-        await Promise.race([scheduler.stop(), sleep(Math.max(0, deadline - Date.now() - 1000))]);
+        const jobsStopped = await Promise.race([
+          scheduler.stop().then(() => true),
+          sleep(Math.max(0, deadline - Date.now() - 1000)).then(() => false),
+        ]);
         const flushed = await source.stop(deadline);
         server?.close();
         await reads?.close();
-        await app.close();
+        // A leader job still running holds a store query: closing the embedded engine under it is
+        // unsafe, while exiting is not (what was stored is on disk; the job reruns on the next leader).
+        if (jobsStopped) await app.close();
+        else log.warn('leader jobs still running at the deadline; the store is left to the process exit');
         log.info({ flushed }, flushed ? 'stopped cleanly' : 'stopped; the last batch will be read again by the next owner');
       })()),
   };
