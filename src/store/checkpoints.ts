@@ -20,9 +20,12 @@
  * either seen by C's step (c) — if U's intent landed before it — or else U's intent landed after C's
  * claim landed, so U's own step 2 sees C and U writes nothing. Both sides write before they read,
  * so at least one of them sees the other (the store is linearizable for acknowledged inserts).
- * Claims are ordered by (epoch, claimer clock): two claims can only share an epoch when a partition
- * changed owner twice while the store stalled, and then the later claimer's clock decides — the
- * one residual case, counted by `featurewatch_unreplayable_flushes_total`.
+ * Claims are ordered by (epoch, claimer clock). Two claims share an epoch when a partition changed
+ * owner while a claim was in flight (both claimers read the claims before either landed); the one
+ * that still owns the partition then claims it again with a higher epoch, so clocks never have to
+ * decide. Should a stale claim still win, the owner's units come back superseded under its current
+ * claim and it claims again (src/sources/kafka/ownership.ts `reclaim`). Ties that outlast
+ * TIE_ROUNDS re-claims are counted by `featurewatch_unreplayable_flushes_total`.
  * On a ClickHouse cluster, linearizability comes from quorum inserts and sequentially consistent
  * reads of these tables (src/store/cluster-layout.ts); a single node has it by itself.
  */
@@ -33,6 +36,11 @@ import { TableRows } from './rows';
 import { SUPERSEDED_TABLE } from './tables';
 import { protocolReadSettings, protocolWriteSettings } from './cluster-layout';
 import { Metrics } from '../ops/metrics';
+import { sleep } from '../ops/retry';
+
+/** Rounds of re-claiming a partition whose claim tied with another claimer's, and the pause between them. */
+const TIE_ROUNDS = 4;
+const TIE_PAUSE_MS = 250;
 
 export interface PartitionRef {
   topic: string;
@@ -144,8 +152,36 @@ export class Checkpoints {
     );
   }
 
-  /** Takes over partitions (steps a–c above). Returns where each one starts and its claim stamp. */
-  async claim(group: string, parts: PartitionRef[]): Promise<Claim[]> {
+  /**
+   * Takes over partitions (steps a–c above). Returns where each one starts and its claim stamp.
+   * `owns` says whether this replica still owns a partition (a newer assignment may have moved it
+   * while the claim ran): a claim that ties with another claimer's epoch is taken again, with a
+   * higher epoch, by whichever of the two still owns the partition, so ties do not have to be
+   * ordered by clocks.
+   */
+  async claim(group: string, parts: PartitionRef[], owns: (p: PartitionRef) => boolean = () => true): Promise<Claim[]> {
+    if (parts.length === 0) return [];
+    const claims = new Map((await this.claimOnce(group, parts)).map((c) => [key(c), c]));
+    for (let round = 1; ; round++) {
+      const tied = (await this.tied(group, [...claims.values()])).filter(owns);
+      if (tied.length === 0) break;
+      if (round > TIE_ROUNDS) {
+        this.metrics.unreplayableFlushes.inc(tied.length);
+        this.log.warn(
+          { partitions: tied.map((c) => `${c.topic}/${c.partition}#${c.epoch}`) },
+          'concurrent claims with equal epoch persist: ordered by claimer clocks',
+        );
+        break;
+      }
+      // Both claimers may still believe they own the partition (one has not seen its revocation
+      // yet): a random pause makes the next round's claims land apart.
+      await sleep(Math.random() * TIE_PAUSE_MS * round);
+      for (const c of await this.claimOnce(group, tied.filter(owns))) claims.set(key(c), c);
+    }
+    return [...claims.values()];
+  }
+
+  private async claimOnce(group: string, parts: PartitionRef[]): Promise<Claim[]> {
     if (parts.length === 0) return [];
     const progress = await this.storedProgress(group, parts);
     const before = await this.claims(group, parts);
@@ -169,7 +205,6 @@ export class Checkpoints {
       `claim:${hash(`${group}|${this.instance}|${claimMs}|${parts.map(key).join(',')}`)}`,
     );
     await this.supersedeOverlapping(group, claims);
-    await this.checkEqualEpochs(group, claims);
     return claims;
   }
 
@@ -260,21 +295,12 @@ export class Checkpoints {
       .filter((c) => wanted.has(key(c)));
   }
 
-  /** Two claims with one epoch: ordered by the claimers' clocks only. Counted, not silent. */
-  private async checkEqualEpochs(group: string, mine: Claim[]): Promise<void> {
+  /** This replica's claims that share their epoch with another claimer's claim on the partition. */
+  private async tied(group: string, mine: Claim[]): Promise<Claim[]> {
     const all = await this.claims(group, mine);
-    for (const c of mine) {
-      const twins = all.filter(
-        (o) => key(o) === key(c) && o.epoch === c.epoch && (o.claimMs !== c.claimMs || o.instance !== this.instance),
-      );
-      if (twins.length) {
-        this.metrics.unreplayableFlushes.inc();
-        this.log.warn(
-          { topic: c.topic, partition: c.partition, epoch: c.epoch, others: twins.map((t) => t.instance) },
-          'concurrent claims with equal epoch: ordered by claimer clocks',
-        );
-      }
-    }
+    return mine.filter((c) =>
+      all.some((o) => key(o) === key(c) && o.epoch === c.epoch && (o.claimMs !== c.claimMs || o.instance !== this.instance)),
+    );
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import { Logger } from 'pino';
 import { Row } from './rows';
-import { Checkpoints, FlushBatch, FlushUnit, OffsetRange, batchId } from './checkpoints';
+import { Checkpoints, ClaimStamp, FlushBatch, FlushUnit, OffsetRange, batchId } from './checkpoints';
 import { Inserter, RowRejection } from './inserter';
 import { Metrics } from '../ops/metrics';
 
@@ -16,8 +16,8 @@ export type { OffsetRange, FlushBatch, FlushUnit } from './checkpoints';
 export interface BatchResult {
   /** Ranges now stored (commit these offsets). */
   stored: OffsetRange[];
-  /** Units left out because their partition was taken over by a later owner. */
-  superseded: OffsetRange[];
+  /** Units left out because their partition was taken over by a later claim (with the claim they were counted under). */
+  superseded: (OffsetRange & ClaimStamp)[];
   /** Rows refused by ClickHouse for their content. */
   rejectedRows: number;
 }
@@ -84,7 +84,7 @@ export class StoreWriter {
     if (batch.units.length === 0) return { stored: [], superseded: [], rejectedRows: 0 };
     const units = await this.checkpoints.begin(batch);
     const kept = new Set(units.map((u) => u.id));
-    const superseded = batch.units.filter((u) => !kept.has(u.id)).map(range);
+    const superseded = batch.units.filter((u) => !kept.has(u.id)).map((u) => ({ ...range(u), epoch: u.epoch, claimMs: u.claimMs }));
     const tables = new Map<string, Row[]>();
     for (const u of units) {
       for (const [table, rows] of u.rows) {

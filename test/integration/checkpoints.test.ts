@@ -10,7 +10,7 @@ import { migrate } from '../../src/store/migrations';
 import { Checkpoints, Claim, FlushBatch, FlushUnit, batchId, unitId } from '../../src/store/checkpoints';
 import { Inserter } from '../../src/store/inserter';
 import { Metrics } from '../../src/ops/metrics';
-import { chTime, TableRows } from '../../src/store/rows';
+import { chTime, Row, TableRows } from '../../src/store/rows';
 import { classifyStoreError } from '../../src/store/errors';
 import { testConfig, quietLogger } from '../helpers/env';
 
@@ -33,10 +33,19 @@ interface Owner {
   metrics: Metrics;
 }
 
-function owner(name: string): Owner {
+/** Runs `before` ahead of each of its inserts: another claimer's write can land between a read and a write. */
+class HookedInserter extends Inserter {
+  before?: (table: string, rows: Row[]) => Promise<void>;
+  override async insert(...args: Parameters<Inserter['insert']>): ReturnType<Inserter['insert']> {
+    if (this.before) await this.before(args[0], args[1]);
+    return super.insert(...args);
+  }
+}
+
+function owner(name: string): Owner & { ins: HookedInserter } {
   const metrics = new Metrics();
   const log = quietLogger();
-  const ins = new Inserter({ store, retry: { initialMs: 5, maxMs: 20 }, metrics, log });
+  const ins = new HookedInserter({ store, retry: { initialMs: 5, maxMs: 20 }, metrics, log });
   return { name, ins, cp: new Checkpoints(ins, name, metrics, log), metrics };
 }
 
@@ -215,6 +224,60 @@ describe('delivery protocol against the real engine', () => {
     await stepsA[2]();
     for (const s of writeSteps(c, batch(group, [unit(group, cc, 10, 30)]))) await s();
     expect(await counted(group)).toBe(30);
+  });
+});
+
+describe('claims that tie on their epoch', () => {
+  const p = { topic: TOPIC, partition: 0 };
+  const unreplayable = async (o: Owner) => (await o.metrics.unreplayableFlushes.get()).values[0]?.value ?? 0;
+
+  test('the owner claims again with a higher epoch; the old claimer is superseded whatever the clocks', async () => {
+    const group = newGroup();
+    const [a, b] = ['a', 'b'].map(owner);
+    // A's claim lands between B's read of the claims and B's write: both take epoch 1.
+    let once = true;
+    b.ins.before = async (table) => {
+      if (table !== 'partition_claims' || !once) return;
+      once = false;
+      const [ca] = await a.cp.claim(group, [p]);
+      expect(ca.epoch).toBe(1);
+    };
+    const [cb] = await b.cp.claim(group, [p]);
+    expect(cb.epoch).toBe(2);
+    expect(await unreplayable(b)).toBe(0);
+    // A (revoked, late) writes under its epoch-1 claim even with a clock ahead of B's: nothing lands.
+    const late = { topic: TOPIC, partition: 0, epoch: 1, claimMs: Date.now() + 3_600_000, start: null };
+    for (const s of writeSteps(a, batch(group, [unit(group, late, 0, 40)]))) await s();
+    for (const s of writeSteps(b, batch(group, [unit(group, cb, 0, 25)]))) await s();
+    expect(await counted(group)).toBe(25);
+  });
+
+  test('a claimer that no longer owns the partition leaves the tie to the owner', async () => {
+    const group = newGroup();
+    const [a, b] = ['a', 'b'].map(owner);
+    let once = true;
+    b.ins.before = async (table) => {
+      if (table !== 'partition_claims' || !once) return;
+      once = false;
+      await a.cp.claim(group, [p]);
+    };
+    const [cb] = await b.cp.claim(group, [p], () => false);
+    expect(cb.epoch).toBe(1);
+    expect(await unreplayable(b)).toBe(0);
+  });
+
+  test('a tie that outlasts every round is counted', async () => {
+    const group = newGroup();
+    const b = owner('b');
+    // A twin lands with every claim B writes.
+    b.ins.before = async (table, rows) => {
+      if (table !== 'partition_claims') return;
+      const twins = rows.map((r) => ({ ...r, instance: 'twin', claim_ms: Number(r.claim_ms) + 1 }));
+      await store.client.insert({ table: `${store.database}.partition_claims`, values: twins, format: 'JSONEachRow' });
+    };
+    const [cb] = await b.cp.claim(group, [p]);
+    expect(cb.epoch).toBeGreaterThan(1);
+    expect(await unreplayable(b)).toBe(1);
   });
 });
 

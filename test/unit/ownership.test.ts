@@ -108,4 +108,26 @@ describe('partition ownership', () => {
     expect(ownership.claimed('t', 0)).toBeNull();
     for (const p of [1, 2]) expect(pipeline.state('t', p).stamp.epoch).toBe(epochs.get(p));
   });
+
+  test('units superseded under the current claim of a partition still owned: it is claimed again; older stamps are ignored', async () => {
+    const { ownership, pipeline, pending, calls } = setup();
+    ownership.assign({ memberId: 'm', partitions: parts(0, 1) });
+    await tick();
+    pending[0].release();
+    await ownership.settled();
+    const stamp = { ...pipeline.state('t', 0).stamp };
+    // A unit counted under an earlier claim of this replica: not a sign of a stale claim.
+    ownership.reclaim([{ topic: 't', partition: 0, epoch: stamp.epoch - 1, claimMs: stamp.claimMs }]);
+    expect(calls).toHaveLength(1);
+    // Under the current claim: partition 0 stops counting and is claimed again; 1 is untouched.
+    ownership.reclaim([{ topic: 't', partition: 0, ...stamp }]);
+    expect(ownership.claimed('t', 0)).toBeNull();
+    expect(ownership.claimed('t', 1)).not.toBeNull();
+    await tick();
+    expect(calls[1]).toEqual(parts(0));
+    pending[1].release();
+    await ownership.settled();
+    expect(ownership.claimed('t', 0)).not.toBeNull();
+    expect(pipeline.state('t', 0).stamp.epoch).toBe(stamp.epoch + 1);
+  });
 });

@@ -72,6 +72,7 @@ export class Flusher {
     const done = write
       .then(async (r) => {
         this.d.log.debug({ reason, stored: r.stored.length, superseded: r.superseded.length }, 'batch stored');
+        if (r.superseded.length) this.d.ownership.reclaim(r.superseded);
         const owned = r.stored.filter((x) => this.d.ownership.isOwned(x.topic, x.partition));
         if (owned.length) await this.d.commit(owned);
       })

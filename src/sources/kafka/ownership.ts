@@ -11,7 +11,7 @@
 import { Logger } from 'pino';
 import { Pipeline } from '../../pipeline/pipeline';
 import { PartitionState } from '../../pipeline/partition-state';
-import { Checkpoints, PartitionRef, Claim } from '../../store/checkpoints';
+import { Checkpoints, PartitionRef, Claim, ClaimStamp } from '../../store/checkpoints';
 import { StoreWriter } from '../../store/writer';
 import { withRetry, sleep } from '../../ops/retry';
 
@@ -123,6 +123,31 @@ export class Ownership {
     if (this.gated.size) this.claimInBackground(this.gatedPartitions);
   }
 
+  /**
+   * Units of a partition this replica still owns were superseded under its current claim: another
+   * claimer's claim is ordered after it (a tie broken by clocks, or a replica that had not yet
+   * seen its revocation). Counting on would have every later unit superseded too, so the
+   * partition is claimed again (a higher epoch) and re-counted from the stored progress.
+   */
+  reclaim(superseded: (PartitionRef & ClaimStamp)[]): void {
+    const stale = new Map<string, PartitionRef>();
+    for (const u of superseded) {
+      const ps = this.claimed(u.topic, u.partition);
+      if (ps && ps.stamp.epoch === u.epoch && ps.stamp.claimMs === u.claimMs) stale.set(partitionKey(u.topic, u.partition), u);
+    }
+    if (stale.size === 0) return;
+    for (const [k, p] of stale) {
+      this.release(p);
+      this.gated.add(k);
+    }
+    this.d.log.warn(
+      { partitions: [...stale.values()].map((p) => `${p.topic}/${p.partition}`) },
+      'units superseded while this replica still owns their partitions: claiming them again',
+    );
+    this.d.onGateChange();
+    this.claimInBackground(this.gatedPartitions);
+  }
+
   private release(p: PartitionRef): void {
     this.d.pipeline.drop(p.topic, p.partition);
     const n = this.d.writer.forget(p.topic, p.partition);
@@ -140,7 +165,11 @@ export class Ownership {
       const claims = await withRetry(
         async () => {
           if (gen !== this.generation) return null;
-          return this.d.checkpoints.claim(this.d.group, parts);
+          return this.d.checkpoints.claim(
+            this.d.group,
+            parts,
+            (p) => gen === this.generation && this.gated.has(partitionKey(p.topic, p.partition)),
+          );
         },
         {
           ...this.d.retry,
