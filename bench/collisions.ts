@@ -19,6 +19,9 @@ import { CollisionDetector } from '../src/collisions/detector';
 import { NearIndex, type NearMatch } from '../src/collisions/near-index';
 import type { FeatureEvent } from '../src/core/event';
 import { benchData } from './collisions-data';
+import { runCompiled } from './support/compiled';
+
+runCompiled(__filename); // timings of the shipped (tsc) build, not tsx's
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);

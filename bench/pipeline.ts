@@ -33,6 +33,7 @@ import { ReferenceBuilder } from '../src/drift';
 import { Decoder } from '../src/decode';
 import { isRejection } from '../src/core/rejection';
 import { buildCli } from './support/build-cli';
+import { runCompiled } from './support/compiled';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,8 @@ import { startShim, freePort } from '../test/support/shim-process';
 const quiet = createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }) as never);
 const mode = process.argv[2] ?? 'all';
 const N = Number(process.argv[3] ?? 300_000);
+// In-process timings run the shipped (tsc) build; the other modes start processes by .ts path.
+if (mode === 'a') runCompiled(__filename);
 
 function cpuSeconds(start: NodeJS.CpuUsage): number {
   const u = process.cpuUsage(start);
@@ -293,13 +296,15 @@ async function endToEndServer(): Promise<void> {
   const shim = await startShim(await freePort(), join(work, 'chdb'));
   const database = `bench_${Date.now()}`;
   const cfgFile = join(work, 'config.yaml'); // YAML is a superset of JSON
+  const httpPort = await freePort();
   writeFileSync(
     cfgFile,
     JSON.stringify({
       instanceId: 'bench',
       kafka: { brokers, topics: [topic], groupId: `bench-${Date.now()}`, fromBeginning: true },
       clickhouse: { url: shim.url, database },
-      http: { enabled: false },
+      // HTTP on for /metrics: the consumption rate is read from featurewatch_messages_in_total.
+      http: { enabled: true, host: '127.0.0.1', port: httpPort },
       log: { level: 'silent' },
       store: { flushIntervalSeconds: 5 },
       ...(process.argv.includes('--no-near') ? { collisions: { near: { enabled: false } } } : {}),
@@ -324,7 +329,15 @@ async function endToEndServer(): Promise<void> {
   const rss: string[] = [];
   const daemon = spawn(
     process.execPath,
-    [...(series ? ['--require', join(root, 'bench/support/rss-probe.js')] : []), cli, 'run', '-c', cfgFile],
+    [
+      ...(series ? ['--require', join(root, 'bench/support/rss-probe.js')] : []),
+      // e.g. FW_BENCH_DAEMON_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the daemon alone.
+      ...(process.env.FW_BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      cli,
+      'run',
+      '-c',
+      cfgFile,
+    ],
     {
       cwd: work,
       env: { ...process.env, FW_BENCH_RSS_EVERY_MS: '5000' },
@@ -339,6 +352,9 @@ async function endToEndServer(): Promise<void> {
     }
   });
   const daemonExit = new Promise<number | null>((res) => daemon.once('exit', (c) => res(c)));
+  // Steady state: messages consumed per second between 10% and 90% of the stream, without the
+  // start-up (process, migrations, group join) and the wait for the last interval flush.
+  const rate = consumptionRate(httpPort, N);
   for (;;) {
     const r = await queryRows<{ n: string }>(probe, `SELECT sum(count) AS n FROM ${database}.feature_stats WHERE feature = 'num_0'`).catch(
       () => [],
@@ -348,6 +364,7 @@ async function endToEndServer(): Promise<void> {
     await new Promise((res) => setTimeout(res, 200));
   }
   const secs = (Date.now() - t0) / 1000;
+  const steady = await rate;
   const d = procUsage(daemon.pid!);
   const s = procUsage(shim.proc.pid!);
   daemon.kill('SIGTERM');
@@ -362,6 +379,7 @@ async function endToEndServer(): Promise<void> {
       partitions: 4,
       seconds: +secs.toFixed(2),
       msgs_per_s: Math.round(N / secs),
+      steady_msgs_per_s: steady,
       daemon_cpu_s: d.cpu_s,
       daemon_peak_rss_mb: d.peak_rss_mb,
       daemon_rss_at_end_mb: d.rss_mb,
@@ -380,6 +398,22 @@ async function endToEndServer(): Promise<void> {
       })),
     }),
   );
+}
+
+/** Polls the daemon's /metrics every 100 ms; resolves with the msgs/s between 10% and 90% of `n` consumed. */
+async function consumptionRate(port: number, n: number): Promise<number> {
+  let from: [number, number] | null = null;
+  for (;;) {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`)
+      .then((r) => r.text())
+      .catch(() => '');
+    let count = 0;
+    for (const m of text.matchAll(/^featurewatch_messages_in_total(?:\{[^}]*\})? (\S+)$/gm)) count += Number(m[1]);
+    const now = performance.now();
+    if (!from && count >= 0.1 * n) from = [now, count];
+    if (from && count >= 0.9 * n) return Math.round(((count - from[1]) * 1000) / (now - from[0]));
+    await new Promise((res) => setTimeout(res, 100));
+  }
 }
 
 main().then(
