@@ -47,7 +47,16 @@ function runReplay(cli: string, work: string, args: string[], feed?: (w: NodeJS.
   if (feed) execFileSync('mkfifo', [fifo]);
   const child = spawn(
     process.execPath,
-    ['--require', join(root, 'bench/support/rss-probe.js'), cli, 'replay', ...(feed ? ['--input', fifo] : []), ...args],
+    [
+      '--require',
+      join(root, 'bench/support/rss-probe.js'),
+      // e.g. FW_BENCH_DAEMON_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the replay.
+      ...(process.env.FW_BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      cli,
+      'replay',
+      ...(feed ? ['--input', fifo] : []),
+      ...args,
+    ],
     {
       cwd: work,
       env: {
