@@ -177,10 +177,15 @@ export async function startDaemon(cfg: Config, log: Logger, opts: AppOptions = {
         stopAlerts.abort();
         // Leader jobs (evaluation, alert delivery) get until the deadline; unsent alerts are
         // retried by the next leader (the alerts table records what was sent).
+        const waited = new AbortController();
         const jobsStopped = await Promise.race([
           scheduler.stop().then(() => true),
-          sleep(Math.max(0, deadline - Date.now() - 1000)).then(() => false),
+          sleep(Math.max(0, deadline - Date.now() - 1000), waited.signal).then(
+            () => false,
+            () => true, // aborted: the jobs stopped first
+          ),
         ]);
+        waited.abort(); // the timer must not keep the process (or a test run) alive
         const flushed = await source.stop(deadline);
         server?.close();
         await reads?.close();
