@@ -230,19 +230,23 @@ describe('delivery protocol against the real engine', () => {
 describe('claims that tie on their epoch', () => {
   const p = { topic: TOPIC, partition: 0 };
   const unreplayable = async (o: Owner) => (await o.metrics.unreplayableFlushes.get()).values[0]?.value ?? 0;
+  /** `other`'s claim lands between `o`'s read of the claims and `o`'s write: both take the same epoch. */
+  const claimBetween = (o: ReturnType<typeof owner>, other: Owner, group: string): Promise<Claim[]> =>
+    new Promise((resolve) => {
+      let once = true;
+      o.ins.before = async (table) => {
+        if (table !== 'partition_claims' || !once) return;
+        once = false;
+        resolve(await other.cp.claim(group, [p]));
+      };
+    });
 
   test('the owner claims again with a higher epoch; the old claimer is superseded whatever the clocks', async () => {
     const group = newGroup();
     const [a, b] = ['a', 'b'].map(owner);
-    // A's claim lands between B's read of the claims and B's write: both take epoch 1.
-    let once = true;
-    b.ins.before = async (table) => {
-      if (table !== 'partition_claims' || !once) return;
-      once = false;
-      const [ca] = await a.cp.claim(group, [p]);
-      expect(ca.epoch).toBe(1);
-    };
+    const landed = claimBetween(b, a, group);
     const [cb] = await b.cp.claim(group, [p]);
+    expect((await landed)[0].epoch).toBe(1);
     expect(cb.epoch).toBe(2);
     expect(await unreplayable(b)).toBe(0);
     // A (revoked, late) writes under its epoch-1 claim even with a clock ahead of B's: nothing lands.
@@ -255,12 +259,7 @@ describe('claims that tie on their epoch', () => {
   test('a claimer that no longer owns the partition leaves the tie to the owner', async () => {
     const group = newGroup();
     const [a, b] = ['a', 'b'].map(owner);
-    let once = true;
-    b.ins.before = async (table) => {
-      if (table !== 'partition_claims' || !once) return;
-      once = false;
-      await a.cp.claim(group, [p]);
-    };
+    void claimBetween(b, a, group);
     const [cb] = await b.cp.claim(group, [p], () => false);
     expect(cb.epoch).toBe(1);
     expect(await unreplayable(b)).toBe(0);
