@@ -120,7 +120,7 @@ export class Metrics {
     });
     this.unreplayableFlushes = new Counter({
       name: 'featurewatch_unreplayable_flushes_total',
-      help: 'Partition takeovers where exactly-once could not be proven (equal claim epochs, Kafka commit ahead of stored progress)',
+      help: 'Partition takeovers where exactly-once could not be proven (claim epochs still tied after the re-claim rounds, Kafka commit ahead of stored progress)',
       registers: [r],
     });
     this.lastFlushTimestamp = new Gauge({
