@@ -120,7 +120,7 @@ export class Metrics {
     });
     this.unreplayableFlushes = new Counter({
       name: 'featurewatch_unreplayable_flushes_total',
-      help: 'Partition takeovers where exactly-once could not be proven (claim epochs still tied after the re-claim rounds, Kafka commit ahead of stored progress)',
+      help: "Partition claims still tied with another claimer's epoch after the re-claim rounds (ordered by the claimers' clocks)",
       registers: [r],
     });
     this.lastFlushTimestamp = new Gauge({
