@@ -94,6 +94,16 @@ describe('scale-out: 64 partitions, 3 replicas, store load bounded by replicas',
       running.push(d);
       ds.push(d);
     }
+    // `started` is not "assigned": without this, the first replicas can consume the first half
+    // before the last one's join completes, and a victim that never stored a batch proves nothing.
+    await waitFor(
+      async () => ds.map((d) => d.status().consumer as { partitions: string[]; claiming: string[] }),
+      (ss) =>
+        ss.every((s) => s.partitions.length > 0 && s.claiming.length === 0) &&
+        ss.reduce((n, s) => n + s.partitions.length, 0) === partitions,
+      60_000,
+      100,
+    );
     const db = first.clickhouse.database;
     const victim = ds[REPLICAS - 1];
     const fault = faults(victim);
