@@ -98,7 +98,15 @@ export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App 
   const writer = new StoreWriter(inserter, checkpoints, cfg.instanceId, metrics, log);
   const refs = new ReferenceRegistry(cfg.drift, store, log, cfg.instanceId);
   const caps = new CardinalityCaps(cfg.limits, metrics);
-  const detector = cfg.collisions.enabled ? new CollisionDetector(cfg.collisions) : null;
+  const detector = cfg.collisions.enabled
+    ? new CollisionDetector(cfg.collisions, {
+        nearThread: cfg.collisions.near.thread,
+        onNearThreadError: (err) => {
+          metrics.nearThreadFailures.inc();
+          log.error({ err }, 'near-index worker thread failed; near collisions continue on the main thread with empty windows');
+        },
+      })
+    : null;
   const collisionMetrics = detector ? new CollisionMetrics(metrics, detector, cfg.limits.maxMetricSeries) : null;
   const pipeline = new Pipeline({
     cfg,
@@ -110,6 +118,7 @@ export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App 
     onUnit: opts.onUnit,
     deadLetter: opts.deadLetter,
     windowSeconds: opts.windowSeconds,
+    background: detector,
   });
   let prepared: Promise<void> | undefined;
   let loaded!: () => void;
@@ -146,6 +155,7 @@ export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App 
     },
     close: async () => {
       writer.stop();
+      await detector?.close();
       await store.close();
     },
   };

@@ -14,7 +14,7 @@
  * Embedding-table lookups are handled by LookupAnalyzer (exact across replicas).
  */
 import { FeatureEvent } from '../core/event';
-import { CollisionDetector, DetectorCounters, DetectorEvent, addCounters, zeroCounters } from '../collisions';
+import { CollisionDetector, DetectorCounters, DetectorEvent, NearSink, addCounters, zeroCounters } from '../collisions';
 import { Analyzer, DrainContext } from './analyzer';
 import { TableRows, pushRows, chTime, Row } from '../store/rows';
 import { CardinalityCaps } from './cardinality';
@@ -89,7 +89,7 @@ interface StatSlot extends DetectorCounters {
   vector: string;
 }
 
-export class CollisionAnalyzer implements Analyzer {
+export class CollisionAnalyzer implements Analyzer, NearSink {
   readonly name = 'collisions';
   private events: DetectorEvent[] = [];
   private stats = new Map<string, StatSlot>();
@@ -114,8 +114,29 @@ export class CollisionAnalyzer implements Analyzer {
     this.slots.length = n;
     // Vectors over the cap are left out of the detector's view of this event.
     const seen = refused ? { ...ev, vectors: Object.fromEntries(Object.entries(ev.vectors).filter(([v]) => this.isAdmitted(ev, v))) } : ev;
-    const obs = this.detector.observe(seen, this.events);
+    const obs = this.detector.observe(seen, this.events, this, windowStart);
     for (let i = 0; i < obs.vectors.length; i++) addCounters(this.slots[i], obs.vectors[i]);
+  }
+
+  /**
+   * Near matches answered by the detector's worker thread, after observe() returned. They count in
+   * the window of the event that found them; sources wait for them before a flush
+   * (Pipeline.settle), and one that arrives after its window's state was taken anyway counts in
+   * the next flush of this partition.
+   */
+  lateNear(
+    windowStart: number,
+    model: string,
+    vector: string,
+    counts: Pick<DetectorCounters, 'near' | 'poisoning'>,
+    events: DetectorEvent[],
+  ): void {
+    const key = `${windowStart}\u0000${model}\u0000${vector}`;
+    let s = this.stats.get(key);
+    if (s === undefined) this.stats.set(key, (s = { windowStart, model, vector, ...zeroCounters() }));
+    s.near += counts.near;
+    s.poisoning += counts.poisoning;
+    for (const e of events) this.events.push(e);
   }
 
   private isAdmitted(ev: FeatureEvent, vector: string): boolean {

@@ -71,9 +71,13 @@ export async function runDemo(config: Config, log: Logger, args: CliArgs): Promi
   let i = 0;
   for (const msg of stream) {
     app.pipeline.handle(ps, i++, msg, undefined, Date.now());
-    if (i % 50_000 === 0) await app.pipeline.flushPartition(ps, group);
+    if (i % 50_000 === 0) {
+      await app.pipeline.settle();
+      await app.pipeline.flushPartition(ps, group);
+    }
     progress.update(i);
   }
+  await app.pipeline.settle();
   await app.pipeline.flushPartition(ps, group);
   progress.done(i);
   const secs = (Date.now() - t0) / 1000;

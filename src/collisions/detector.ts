@@ -20,6 +20,10 @@
  * keys (≈ 643 B per 128-dim vector), ≤ 10,000 retained near pairs, and state for at most `maxVectorKeys`
  * (model, vector) pairs: the least recently seen pair beyond it is forgotten and its near index freed.
  *
+ * Near engine (near-engine.ts): inline by default; with `nearThread` it runs on a worker thread
+ * (near-thread.ts, `collisions.near.thread`) and its matches reach the NearSink passed to observe()
+ * after it returned — the same matches in the same order, later; settle() waits for them.
+ *
  * Per vector (key = model, vector name):
  *   1. degenerate check (all zero / constant) — flagged, still fingerprinted, kept out of the near index
  *      (all constant vectors of one sign have cosine 1 with each other);
@@ -49,14 +53,14 @@ import { ExactIndex, EXACT_NEW, EXACT_SAME_FIRST, type ExactIndexStats } from '.
 import { InputTable, INPUT_CHANGED, INPUT_SAME } from './input-table';
 import { ClusterStore, type ClusterRow } from './clusters';
 import { collisionCapacities } from './budget';
-import { NearIndex, nearIndexOptions, type NearIndexOptions, type NearMatch, type RecallEstimate } from './near-index';
+import type { NearMatch, RecallEstimate } from './near-index';
+import { NearEngine, nearEngineOptions, type NearEngineHealth } from './near-engine';
+import { NearThread } from './near-thread';
 
 /** Near pairs retained for nearPairs() / the replay report (newest kept). */
 const MAX_NEAR_PAIRS = 10_000;
 /** Degenerate events emitted per (model, vector) while its state is kept; all are counted. */
 const DEGENERATE_EVENTS_PER_KEY = 100;
-/** A key whose near window cannot get this many slots within the memory budget gets no near index. */
-const MIN_NEAR_WINDOW = 1024;
 
 interface Base {
   model: string;
@@ -160,12 +164,43 @@ export function addCounters(into: DetectorCounters, c: DetectorCounters): void {
   into.poisoning += c.poisoning;
 }
 
+/**
+ * Where near results found on the worker thread go (they arrive after observe() returned): the
+ * caller's window counters and events, identified by the `tag` it passed to observe().
+ */
+export interface NearSink {
+  lateNear(tag: number, model: string, vector: string, counts: Pick<DetectorCounters, 'near' | 'poisoning'>, events: DetectorEvent[]): void;
+}
+
+export interface DetectorOptions {
+  /** Run the near engine on a worker thread (results reach the observe() call's NearSink later). */
+  nearThread?: boolean;
+  /** The worker failed; the engine continues inline. */
+  onNearThreadError?: (err: unknown) => void;
+}
+
+/** What a near query on the worker thread needs to become events when its answer arrives. */
+interface NearContext {
+  sink: NearSink | undefined;
+  tag: number;
+  model: string;
+  vector: string;
+  modelVersion: string;
+  ts: number;
+  inputId: string;
+  label: string;
+  fp0: number;
+  fp1: number;
+  fp2: number;
+  fp3: number;
+}
+
 interface KeyState {
+  /** Key of this (model, vector) in the near engine (never reused). */
+  id: number;
   model: string;
   vector: string;
   seed: number;
-  near: NearIndex | null;
-  nearFailed: boolean;
   degenerateEvents: number;
   /** Observation tick of the last use, for least-recently-used eviction. */
   used: number;
@@ -175,8 +210,10 @@ export class CollisionDetector {
   readonly exact: ExactIndex;
   readonly inputs: InputTable;
   private readonly clusterStore: ClusterStore;
-  private readonly near: (Omit<NearIndexOptions, 'dim' | 'windowSize'> & { windowSize: number; maxKeys: number; maxBytes: number }) | null;
-  private nearBytes = 0;
+  /** The near engine, inline or on a worker thread (at most one of the two; neither when near is off). */
+  private readonly nearInline: NearEngine | null = null;
+  private readonly nearThread: NearThread<NearContext> | null = null;
+  private nextKeyId = 0;
   private readonly keys = new Map<string, Map<string, KeyState>>();
   private keyCount = 0;
   private keysEvicted = 0;
@@ -187,11 +224,9 @@ export class CollisionDetector {
   private readonly matches: NearMatch[] = [];
   private readonly pairs: NearPairRow[] = [];
   private lastKs: KeyState | null = null;
-  private nearKeys = 0;
-  private nearKeysDropped = 0;
   private readonly sightings: boolean;
 
-  constructor(cfg: CollisionsConfig) {
+  constructor(cfg: CollisionsConfig, opts: DetectorOptions = {}) {
     const cap = collisionCapacities(cfg);
     this.exact = new ExactIndex({ capacity: cap.exactCapacity, ttlSec: cfg.exactTtlSeconds });
     this.inputs = new InputTable({ capacity: cap.inputCapacity, ttlSec: cfg.inputTtlSeconds });
@@ -200,8 +235,16 @@ export class CollisionDetector {
       exactMembers: cfg.clusterExactMembers,
       sampleSize: cfg.clusterSampleSize,
     });
-    const n = cfg.near;
-    this.near = n.enabled ? { ...nearIndexOptions(n), windowSize: n.windowSize, maxKeys: n.maxKeys, maxBytes: cap.nearMaxBytes } : null;
+    if (cfg.near.enabled) {
+      const o = nearEngineOptions(cfg.near, cap.nearMaxBytes);
+      if (opts.nearThread)
+        this.nearThread = new NearThread<NearContext>(
+          o,
+          (ctx, m) => this.nearAnswered(ctx, m),
+          (err) => opts.onNearThreadError?.(err),
+        );
+      else this.nearInline = new NearEngine(o);
+    }
     this.maxKeys = cfg.maxVectorKeys;
     this.sightings = cfg.crossReplica;
   }
@@ -220,7 +263,7 @@ export class CollisionDetector {
     let ks = byVec.get(vector);
     if (!ks) {
       if (this.keyCount >= this.maxKeys) this.evictLeastRecent();
-      ks = { model, vector, seed: keySeed(model, vector), near: null, nearFailed: false, degenerateEvents: 0, used: this.tick };
+      ks = { id: this.nextKeyId++, model, vector, seed: keySeed(model, vector), degenerateEvents: 0, used: this.tick };
       byVec.set(vector, ks);
       this.keyCount++;
     }
@@ -237,44 +280,19 @@ export class CollisionDetector {
     const byVec = this.keys.get(victim.model)!;
     byVec.delete(victim.vector);
     if (byVec.size === 0) this.keys.delete(victim.model);
-    if (victim.near) {
-      this.nearBytes -= victim.near.bytes;
-      this.nearKeys--;
-    }
+    this.nearInline?.evict(victim.id);
+    this.nearThread?.evict(victim.id);
     if (this.lastKs === victim) this.lastKs = null;
     this.keyCount--;
     this.keysEvicted++;
   }
 
-  private nearFor(ks: KeyState, dim: number): NearIndex | null {
-    if (ks.near || ks.nearFailed || !this.near) return ks.near;
-    const o = this.near;
-    if (this.nearKeys >= o.maxKeys) {
-      ks.nearFailed = true;
-      this.nearKeysDropped++;
-      return null;
-    }
-    const spec = { ...o, dim };
-    const budget = o.maxBytes - this.nearBytes;
-    let windowSize = o.windowSize;
-    for (let i = 0; i < 20 && windowSize > 0; i++) {
-      // shrink until the exact estimate fits the budget
-      const est = NearIndex.estimateBytes({ ...spec, windowSize });
-      if (est <= budget) break;
-      windowSize = Math.floor(windowSize * Math.min(0.99, budget / est));
-    }
-    if (windowSize < Math.min(MIN_NEAR_WINDOW, o.windowSize)) {
-      ks.nearFailed = true;
-      this.nearKeysDropped++;
-      return null;
-    }
-    this.nearKeys++;
-    ks.near = new NearIndex({ ...spec, windowSize, seed: ks.seed });
-    this.nearBytes += ks.near.bytes;
-    return ks.near;
-  }
-
-  observe(e: FeatureEvent, out: DetectorEvent[] = []): Observation {
+  /**
+   * Checks every vector of `e`. With the near engine on a worker thread, near matches (and their
+   * poisoning) are not in the returned counts or `out`: they go to `sink.lateNear(tag, …)` when
+   * they arrive (settle() waits for them).
+   */
+  observe(e: FeatureEvent, out: DetectorEvent[] = [], sink?: NearSink, tag = 0): Observation {
     const tsSec = Math.max(0, Math.floor(e.ts / 1000));
     const label = e.label === undefined ? '' : String(e.label);
     const fp = this.fp;
@@ -343,7 +361,7 @@ export class CollisionDetector {
             fingerprint: fingerprintHex(fp),
             label,
           });
-        if (!deg) this.observeNear(ks, w, v, e, label, tsSec, out);
+        if (!deg) this.observeNear(ks, w, v, e, label, tsSec, out, sink, tag);
         continue;
       }
       // EXACT_OTHER: a different input than the fingerprint's first one already had this vector.
@@ -415,14 +433,59 @@ export class CollisionDetector {
     label: string,
     tsSec: number,
     out: DetectorEvent[],
+    sink: NearSink | undefined,
+    tag: number,
   ): void {
-    const idx = this.nearFor(ks, v.length);
-    if (!idx || v.length !== idx.dim) return;
+    const fp = this.fp;
+    if (this.nearThread) {
+      this.nearThread.add(ks.id, ks.seed, v, e.inputId, label, fp, tsSec, {
+        sink,
+        tag,
+        model: e.model,
+        vector: ks.vector,
+        modelVersion: e.modelVersion,
+        ts: e.ts,
+        inputId: e.inputId,
+        label,
+        fp0: fp[0],
+        fp1: fp[1],
+        fp2: fp[2],
+        fp3: fp[3],
+      });
+      return;
+    }
+    if (!this.nearInline) return;
     const m = this.matches;
     m.length = 0;
-    idx.add(v, e.inputId, label, this.fp, 0, tsSec, m);
-    if (m.length === 0) return;
-    const fpHex = fingerprintHex(this.fp);
+    this.nearInline.add(ks.id, ks.seed, v, e.inputId, label, fp, 0, tsSec, m);
+    if (m.length > 0) this.recordNear(e.model, ks.vector, e.modelVersion, e.ts, e.inputId, label, fingerprintHex(fp), m, w, out);
+  }
+
+  private nearAnswered(c: NearContext, m: NearMatch[]): void {
+    const fp = this.fp;
+    fp[0] = c.fp0;
+    fp[1] = c.fp1;
+    fp[2] = c.fp2;
+    fp[3] = c.fp3;
+    const counts = { near: 0, poisoning: 0 };
+    const events: DetectorEvent[] = [];
+    this.recordNear(c.model, c.vector, c.modelVersion, c.ts, c.inputId, c.label, fingerprintHex(fp), m, counts, events);
+    c.sink?.lateNear(c.tag, c.model, c.vector, counts, events);
+  }
+
+  /** Near matches of one input → one pair per other input (the closest), events, retained pairs. */
+  private recordNear(
+    model: string,
+    vector: string,
+    modelVersion: string,
+    ts: number,
+    inputId: string,
+    label: string,
+    fpHex: string,
+    m: NearMatch[],
+    w: Pick<DetectorCounters, 'near' | 'poisoning'>,
+    out: DetectorEvent[],
+  ): void {
     if (m.length > 1) {
       // one pair per other input (it may have several vectors in the window): keep the closest
       m.sort((a, b) => b.similarity - a.similarity);
@@ -439,40 +502,40 @@ export class CollisionDetector {
       w.near++;
       const otherLabel = x.otherLabel ?? '';
       out.push({
-        model: e.model,
-        vector: ks.vector,
-        modelVersion: e.modelVersion,
-        ts: e.ts,
+        model,
+        vector,
+        modelVersion,
+        ts,
         type: 'near',
         inputA: x.otherId,
-        inputB: e.inputId,
+        inputB: inputId,
         similarity: x.similarity,
         labelA: otherLabel,
         labelB: label,
         fingerprint: fpHex,
       });
       this.pairs.push({
-        model: e.model,
-        vector: ks.vector,
+        model,
+        vector,
         input_a: x.otherId,
-        input_b: e.inputId,
+        input_b: inputId,
         similarity: x.similarity,
         label_a: otherLabel,
         label_b: label,
-        ts_ms: e.ts,
+        ts_ms: ts,
       });
       if (label !== '' && otherLabel !== '' && label !== otherLabel) {
         w.poisoning++;
         out.push({
-          model: e.model,
-          vector: ks.vector,
-          modelVersion: e.modelVersion,
-          ts: e.ts,
+          model,
+          vector,
+          modelVersion,
+          ts,
           type: 'poisoning',
           via: 'near',
           inputA: x.otherId,
           labelA: otherLabel,
-          inputB: e.inputId,
+          inputB: inputId,
           labelB: label,
           similarity: x.similarity,
           fingerprint: fpHex,
@@ -480,6 +543,21 @@ export class CollisionDetector {
       }
     }
     if (this.pairs.length > MAX_NEAR_PAIRS) this.pairs.splice(0, this.pairs.length - MAX_NEAR_PAIRS);
+  }
+
+  /** Near queries handed to the worker thread and not answered yet (0 inline). */
+  get nearBacklog(): number {
+    return this.nearThread?.backlog ?? 0;
+  }
+
+  /** Resolves once every near query so far has been answered and handed to its sink. */
+  settle(): Promise<void> {
+    return this.nearThread?.settle() ?? Promise.resolve();
+  }
+
+  /** Stops the near engine's worker thread (if any). */
+  close(): Promise<void> {
+    return this.nearThread?.close() ?? Promise.resolve();
   }
 
   /** Snapshots of clusters created or changed since the last call, plus clusters evicted meanwhile. */
@@ -496,27 +574,20 @@ export class CollisionDetector {
   }
 
   health(): DetectorHealth {
+    const nh: NearEngineHealth = this.nearThread?.health() ?? this.nearInline?.health() ?? { keys: [], dropped: 0 };
+    const byId = new Map<number, KeyState>();
+    for (const byVec of this.keys.values()) for (const ks of byVec.values()) byId.set(ks.id, ks);
     const near: DetectorHealth['near'] = [];
-    for (const byVec of this.keys.values()) {
-      for (const ks of byVec.values()) {
-        if (ks.near)
-          near.push({
-            model: ks.model,
-            vector: ks.vector,
-            size: ks.near.size,
-            windowSize: ks.near.windowSize,
-            bytes: ks.near.bytes,
-            recall: ks.near.recall(),
-            candidatesVerified: ks.near.candidatesVerified,
-          });
-      }
+    for (const { key, ...stats } of nh.keys) {
+      const ks = byId.get(key);
+      if (ks) near.push({ model: ks.model, vector: ks.vector, ...stats });
     }
     return {
       exact: this.exact.stats(),
       inputTable: { slots: this.inputs.slots, evictions: this.inputs.evictions, bytes: this.inputs.bytes },
       clusters: { size: this.clusterStore.size, evictions: this.clusterStore.evictions },
       near,
-      nearKeysDropped: this.nearKeysDropped,
+      nearKeysDropped: nh.dropped,
       keys: this.keyCount,
       keysEvicted: this.keysEvicted,
     };

@@ -58,7 +58,8 @@
  * whole window (cost ∝ windowSize·dim, hence sampled); recall = found / true pairs over sampled queries.
  */
 import { mulberry32 } from '../core/prng'; // seeded: every replica builds the same hyperplanes
-import { nearLshShape, type CollisionsConfig } from '../config/schema';
+import type { CollisionsConfig } from '../config/schema';
+import { nearLshShape } from '../config/near-shape';
 import { CosineFamily, L2Family, LshFamily, Projections } from './near-families';
 
 export { hammingBound } from './near-families';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { validate as validCron } from 'node-cron';
+export { nearLshShape } from './near-shape';
 
 const positiveInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
@@ -371,6 +372,12 @@ export const collisionsSchema = z
           .default(10_000)
           .describe('One query in this many is also answered by brute force, to measure recall.'),
         maxKeys: positiveInt.default(16).describe('(model, vector) pairs with a near index.'),
+        thread: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Run the near index (projections and window search, most of the collision engine) on a worker thread beside decoding and counting: ~15% faster replays and more main-thread headroom for ~35 MB more RSS (bench/RESULTS.md).',
+          ),
       })
       .strict()
       .default({
@@ -380,6 +387,7 @@ export const collisionsSchema = z
         maxAgeSeconds: 0,
         recallSampleEvery: 10_000,
         maxKeys: 16,
+        thread: false,
       }),
     maxVectorKeys: positiveInt
       .default(4096)
@@ -404,12 +412,6 @@ export const collisionsSchema = z
 
 /** Shares of `collisions.memoryMb` for the capacities that are not set explicitly. */
 export const COLLISION_MEMORY_SHARES = { exact: 0.35, input: 0.15, clusters: 0.2, near: 0.3 } as const;
-
-/** LSH shape when collisions.near.tables / bitsPerTable are not set: recall ≥ 0.999 at the threshold. */
-export function nearLshShape(near: { maxL2?: number; tables?: number; bitsPerTable?: number }): { tables: number; bitsPerTable: number } {
-  const l2 = near.maxL2 !== undefined && near.maxL2 > 0;
-  return { tables: near.tables ?? (l2 ? 12 : 10), bitsPerTable: near.bitsPerTable ?? (l2 ? 4 : 18) };
-}
 
 /** Webhook payload formats (README "Alerts"); `generic` is featurewatch's own versioned schema. */
 export const WEBHOOK_FORMATS = ['generic', 'alertmanager', 'slack', 'pagerduty'] as const;

@@ -36,6 +36,7 @@ export class Metrics {
   readonly supersededUnits: Counter;
   readonly consumerRestarts: Counter;
   readonly deadLetterFailures: Counter<'reason'>;
+  readonly nearThreadFailures: Counter<string>;
   readonly overflow: Counter<'kind'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -190,6 +191,11 @@ export class Metrics {
       name: 'featurewatch_dead_letter_failures_total',
       help: 'Dead-letter produces that failed; the rejection is recorded in rejected_messages instead',
       labelNames: ['reason'],
+      registers: [r],
+    });
+    this.nearThreadFailures = new Counter({
+      name: 'featurewatch_near_thread_failures_total',
+      help: 'Failures of the near-index worker thread; near collisions then continue on the main thread with empty windows',
       registers: [r],
     });
   }

@@ -35,7 +35,12 @@ export interface PipelineDeps {
   deadLetter?: DeadLetter;
   /** Window length override (replay treats the whole file as one window unless told otherwise). */
   windowSeconds?: number;
+  /** Analysis finishing off the event loop: the collision detector's near-index thread. */
+  background?: { settle(): Promise<void>; readonly nearBacklog: number } | null;
 }
+
+/** Near queries waiting for the worker thread beyond which sources stop reading (≈ 0.5 KB each). */
+const NEAR_BACKLOG_LIMIT = 32_768;
 
 export class Pipeline {
   readonly decoder: Decoder;
@@ -86,6 +91,24 @@ export class Pipeline {
   /** Flushes handed to the writer and not yet stored. */
   get pendingFlushes(): number {
     return this.d.writer.pending;
+  }
+
+  /**
+   * Resolves once the collision detector's worker thread has answered every near query so far:
+   * a source that awaits it before taking a flush unit gets that unit's near collisions in it.
+   */
+  settle(): Promise<void> {
+    return this.d.background?.settle() ?? Promise.resolve();
+  }
+
+  /** Near queries are waiting for the worker thread (settle() would wait). */
+  get settling(): boolean {
+    return (this.d.background?.nearBacklog ?? 0) > 0;
+  }
+
+  /** More near queries wait for the worker thread than a source should add to: await settle(). */
+  get congested(): boolean {
+    return (this.d.background?.nearBacklog ?? 0) >= NEAR_BACKLOG_LIMIT;
   }
 
   /** Messages processed but not yet handed to the store. */

@@ -67,12 +67,17 @@ export async function readNdjson(
       pipeline.handle(ps, line, text, undefined, now);
       if (line % opts.flushEvery === 0) {
         await flushing;
+        // Every line so far fully analyzed (near queries answered) before its unit is taken: the
+        // units of a replay are the same whatever the threads' timing.
+        await pipeline.settle();
         flushing = pipeline.flushPartition(ps, opts.group);
         flushing.catch(() => undefined); // handled: the next await rethrows it
       }
     }
+    if (pipeline.congested) await pipeline.settle();
   }
   await flushing;
+  await pipeline.settle();
   await pipeline.flushPartition(ps, opts.group);
   opts.onProgress?.({ lines: line, bytes, totalBytes });
   return line;

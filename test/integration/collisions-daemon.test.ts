@@ -40,127 +40,132 @@ describe('collisions in the daemon', () => {
   let d: Daemon | undefined;
   afterEach(async () => d?.stop());
 
-  test('planted exact groups, near pairs, poisoning and table collisions; nothing false', async () => {
-    const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
-    const msgs: { input_id: string; vec: number[]; label?: string; lookup: { id: string; row: number; size: number } }[] = [];
-    let n = 0;
-    const TABLE = 1000;
-    const add = (vec: number[], label?: string, id = `in-${n++}`) => {
-      const user = Math.floor(rand() * 600);
-      msgs.push({ input_id: id, vec, label, lookup: { id: `u${user}`, row: (user * 8) % TABLE, size: TABLE } });
-    };
-    for (let i = 0; i < 400; i++) add(randomVector());
-    const groups: number[] = [2, 3, 5, 8];
-    const groupIds: string[][] = [];
-    for (const size of groups) {
-      const v = randomVector();
-      const ids: string[] = [];
-      for (let k = 0; k < size; k++) {
-        // One member carries −0.0 where another has +0.0: still the same vector.
-        const copy = v.slice();
-        copy[0] = 0;
-        if (k % 2) copy[0] = -0;
-        add(copy);
-        ids.push(msgs[msgs.length - 1].input_id);
+  // With the near index inline and on its worker thread (collisions.near.thread): the same findings.
+  test.each([false, true])(
+    'planted exact groups, near pairs, poisoning and table collisions; nothing false (near thread: %s)',
+    async (thread) => {
+      const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
+      const msgs: { input_id: string; vec: number[]; label?: string; lookup: { id: string; row: number; size: number } }[] = [];
+      let n = 0;
+      const TABLE = 1000;
+      const add = (vec: number[], label?: string, id = `in-${n++}`) => {
+        const user = Math.floor(rand() * 600);
+        msgs.push({ input_id: id, vec, label, lookup: { id: `u${user}`, row: (user * 8) % TABLE, size: TABLE } });
+      };
+      for (let i = 0; i < 400; i++) add(randomVector());
+      const groups: number[] = [2, 3, 5, 8];
+      const groupIds: string[][] = [];
+      for (const size of groups) {
+        const v = randomVector();
+        const ids: string[] = [];
+        for (let k = 0; k < size; k++) {
+          // One member carries −0.0 where another has +0.0: still the same vector.
+          const copy = v.slice();
+          copy[0] = 0;
+          if (k % 2) copy[0] = -0;
+          add(copy);
+          ids.push(msgs[msgs.length - 1].input_id);
+        }
+        groupIds.push(ids.sort());
       }
-      groupIds.push(ids.sort());
-    }
-    // A redelivery: same input id, same vector — never a collision.
-    msgs.push({ ...msgs[10] });
-    const nearPairs: [string, string, number][] = [];
-    for (const target of [0.996, 0.998, 0.9995, 0.9999]) {
-      const v = randomVector();
-      add(v);
-      const a = msgs[msgs.length - 1].input_id;
-      add(nearCopy(v, target));
-      nearPairs.push([a, msgs[msgs.length - 1].input_id, target]);
-    }
-    // Clean-label poisoning signal: two inputs with one vector and different labels.
-    const p = randomVector();
-    add(p, 'cat', 'poison-a');
-    add(p.slice(), 'dog', 'poison-b');
+      // A redelivery: same input id, same vector — never a collision.
+      msgs.push({ ...msgs[10] });
+      const nearPairs: [string, string, number][] = [];
+      for (const target of [0.996, 0.998, 0.9995, 0.9999]) {
+        const v = randomVector();
+        add(v);
+        const a = msgs[msgs.length - 1].input_id;
+        add(nearCopy(v, target));
+        nearPairs.push([a, msgs[msgs.length - 1].input_id, target]);
+      }
+      // Clean-label poisoning signal: two inputs with one vector and different labels.
+      const p = randomVector();
+      add(p, 'cat', 'poison-a');
+      add(p.slice(), 'dog', 'poison-b');
 
-    const topic = uniqueName('fw-coll');
-    await createTopic(topic, 3);
-    await produce(
-      topic,
-      msgs.map((m, i) => ({
-        key: m.input_id,
-        value: JSON.stringify({
-          model: 'm',
-          input_id: m.input_id,
-          ts: start + i * 10,
-          vectors: { emb: m.vec },
-          label: m.label,
-          lookups: { users: m.lookup },
-        }),
-      })),
-    );
-    const cfg = testConfig({
-      kafka: { brokers: brokers(), topics: [topic], groupId: uniqueName('g'), fromBeginning: true },
-      store: { flushIntervalSeconds: 0.5 },
-      window: { seconds: 60, allowedLatenessSeconds: 0 },
-      drift: { enabled: false },
-    });
-    d = await startReadyDaemon(cfg, quietLogger());
-    await waitFor(
-      () => offsets(topic, cfg.kafka.groupId),
-      (o) => o.committed.every((c, i) => c === o.end[i]),
-    );
-    await d.scheduler.evaluateNow();
-    const r = await collisionsFromStore(d.app.store, { model: 'm', limit: 1000 });
+      const topic = uniqueName('fw-coll');
+      await createTopic(topic, 3);
+      await produce(
+        topic,
+        msgs.map((m, i) => ({
+          key: m.input_id,
+          value: JSON.stringify({
+            model: 'm',
+            input_id: m.input_id,
+            ts: start + i * 10,
+            vectors: { emb: m.vec },
+            label: m.label,
+            lookups: { users: m.lookup },
+          }),
+        })),
+      );
+      const cfg = testConfig({
+        kafka: { brokers: brokers(), topics: [topic], groupId: uniqueName('g'), fromBeginning: true },
+        store: { flushIntervalSeconds: 0.5 },
+        window: { seconds: 60, allowedLatenessSeconds: 0 },
+        drift: { enabled: false },
+        collisions: { near: { thread } },
+      });
+      d = await startReadyDaemon(cfg, quietLogger());
+      await waitFor(
+        () => offsets(topic, cfg.kafka.groupId),
+        (o) => o.committed.every((c, i) => c === o.end[i]),
+      );
+      await d.scheduler.evaluateNow();
+      const r = await collisionsFromStore(d.app.store, { model: 'm', limit: 1000 });
 
-    // Exact: the planted groups (plus the poisoning pair), each with its exact members, nothing else.
-    const clusters = r.clusters.map((c) => (c.input_ids as string[]).slice().sort());
-    expect(clusters.sort()).toEqual([...groupIds, ['poison-a', 'poison-b']].sort());
-    for (const c of r.clusters) expect(Number(c.distinct_inputs)).toBe((c.input_ids as string[]).length);
+      // Exact: the planted groups (plus the poisoning pair), each with its exact members, nothing else.
+      const clusters = r.clusters.map((c) => (c.input_ids as string[]).slice().sort());
+      expect(clusters.sort()).toEqual([...groupIds, ['poison-a', 'poison-b']].sort());
+      for (const c of r.clusters) expect(Number(c.distinct_inputs)).toBe((c.input_ids as string[]).length);
 
-    // Near: every planted pair found; every reported pair really is ≥ 0.995 (checked on the inputs).
-    const vec = new Map(msgs.map((m) => [m.input_id, m.vec]));
-    const found = r.near.map((x) => [x.input_a, x.input_b].sort().join('|'));
-    for (const [a, b] of nearPairs) expect(found).toContain([a, b].sort().join('|'));
-    for (const x of r.near) expect(cosine(vec.get(String(x.input_a))!, vec.get(String(x.input_b))!)).toBeGreaterThanOrEqual(0.995);
-    expect(r.near).toHaveLength(nearPairs.length);
+      // Near: every planted pair found; every reported pair really is ≥ 0.995 (checked on the inputs).
+      const vec = new Map(msgs.map((m) => [m.input_id, m.vec]));
+      const found = r.near.map((x) => [x.input_a, x.input_b].sort().join('|'));
+      for (const [a, b] of nearPairs) expect(found).toContain([a, b].sort().join('|'));
+      for (const x of r.near) expect(cosine(vec.get(String(x.input_a))!, vec.get(String(x.input_b))!)).toBeGreaterThanOrEqual(0.995);
+      expect(r.near).toHaveLength(nearPairs.length);
 
-    expect(r.poisoning.map((x) => [x.input_a, x.input_b].sort())).toEqual([['poison-a', 'poison-b']]);
-    const rates = await queryRows<{ inputs: string; collided: string; redeliveries: string }>(
-      d.app.store,
-      `SELECT sum(inputs) AS inputs, sum(collided_inputs) AS collided, sum(redeliveries) AS redeliveries FROM ${cfg.clickhouse.database}.collision_window_stats`,
-    );
-    expect(Number(rates[0].redeliveries)).toBe(1);
-    expect(Number(rates[0].collided)).toBe(groups.reduce((s, g) => s + g - 1, 0) + 1);
+      expect(r.poisoning.map((x) => [x.input_a, x.input_b].sort())).toEqual([['poison-a', 'poison-b']]);
+      const rates = await queryRows<{ inputs: string; collided: string; redeliveries: string }>(
+        d.app.store,
+        `SELECT sum(inputs) AS inputs, sum(collided_inputs) AS collided, sum(redeliveries) AS redeliveries FROM ${cfg.clickhouse.database}.collision_window_stats`,
+      );
+      expect(Number(rates[0].redeliveries)).toBe(1);
+      expect(Number(rates[0].collided)).toBe(groups.reduce((s, g) => s + g - 1, 0) + 1);
 
-    // Embedding table: brute force over the messages per window.
-    const byWindow = new Map<number, Map<number, Set<string>>>();
-    msgs.forEach((m, i) => {
-      if (i === 400 + groups.reduce((s, g) => s + g, 0)) return; // the redelivered message adds nothing new
-      const w = Math.floor((start + i * 10) / 60_000) * 60_000;
-      const rows = byWindow.get(w) ?? byWindow.set(w, new Map()).get(w)!;
-      (rows.get(m.lookup.row) ?? rows.set(m.lookup.row, new Set()).get(m.lookup.row)!).add(m.lookup.id);
-    });
-    const stats = await queryRows<{
-      window_start: string;
-      distinct_ids: string;
-      rows_used: string;
-      colliding_rows: string;
-      z_score: number;
-    }>(
-      d.app.store,
-      `SELECT toUnixTimestamp64Milli(window_start) AS window_start, distinct_ids, rows_used, colliding_rows, z_score FROM ${cfg.clickhouse.database}.lookup_stats FINAL ORDER BY window_start`,
-    );
-    expect(stats).toHaveLength(byWindow.size);
-    for (const s of stats) {
-      const rows = byWindow.get(Number(s.window_start))!;
-      const ids = new Set([...rows.values()].flatMap((x) => [...x]));
-      expect([Number(s.distinct_ids), Number(s.rows_used), Number(s.colliding_rows)]).toEqual([
-        ids.size,
-        rows.size,
-        [...rows.values()].filter((x) => x.size >= 2).length,
-      ]);
-      // Stride 8 into 1,000 rows reaches only 125 of them: far more sharing than uniform hashing.
-      expect(s.z_score).toBeGreaterThan(3);
-    }
-  });
+      // Embedding table: brute force over the messages per window.
+      const byWindow = new Map<number, Map<number, Set<string>>>();
+      msgs.forEach((m, i) => {
+        if (i === 400 + groups.reduce((s, g) => s + g, 0)) return; // the redelivered message adds nothing new
+        const w = Math.floor((start + i * 10) / 60_000) * 60_000;
+        const rows = byWindow.get(w) ?? byWindow.set(w, new Map()).get(w)!;
+        (rows.get(m.lookup.row) ?? rows.set(m.lookup.row, new Set()).get(m.lookup.row)!).add(m.lookup.id);
+      });
+      const stats = await queryRows<{
+        window_start: string;
+        distinct_ids: string;
+        rows_used: string;
+        colliding_rows: string;
+        z_score: number;
+      }>(
+        d.app.store,
+        `SELECT toUnixTimestamp64Milli(window_start) AS window_start, distinct_ids, rows_used, colliding_rows, z_score FROM ${cfg.clickhouse.database}.lookup_stats FINAL ORDER BY window_start`,
+      );
+      expect(stats).toHaveLength(byWindow.size);
+      for (const s of stats) {
+        const rows = byWindow.get(Number(s.window_start))!;
+        const ids = new Set([...rows.values()].flatMap((x) => [...x]));
+        expect([Number(s.distinct_ids), Number(s.rows_used), Number(s.colliding_rows)]).toEqual([
+          ids.size,
+          rows.size,
+          [...rows.values()].filter((x) => x.size >= 2).length,
+        ]);
+        // Stride 8 into 1,000 rows reaches only 125 of them: far more sharing than uniform hashing.
+        expect(s.z_score).toBeGreaterThan(3);
+      }
+    },
+  );
 
   test('with collisions.crossReplica, two replicas report the clusters one replica reports', async () => {
     const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;

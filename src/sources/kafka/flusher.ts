@@ -51,8 +51,17 @@ export class Flusher {
     if (this.d.pipeline.unflushed >= this.d.cfg.store.flushMaxMessages) void this.flush('size');
   }
 
-  /** Takes every claimed partition's state now and writes it as one batch; resolves once stored and committed. */
+  /**
+   * Takes every claimed partition's state and writes it as one batch; resolves once stored and
+   * committed. Near queries still on the collision detector's thread are waited for first (a few
+   * milliseconds), so the batch has the near collisions of its messages.
+   */
   flush(reason: string): Promise<void> {
+    if (this.d.pipeline.settling) return this.d.pipeline.settle().then(() => this.flushNow(reason));
+    return this.flushNow(reason);
+  }
+
+  private flushNow(reason: string): Promise<void> {
     const states = this.d.ownership.claimedStates().filter((ps) => !ps.empty);
     if (states.length === 0) return Promise.resolve();
     const group = this.d.cfg.kafka.groupId;
