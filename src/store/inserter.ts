@@ -20,17 +20,6 @@ import { withRetry, RetryOptions } from '../ops/retry';
 /** Inserts of more rows than this are streamed (see insertOnce). */
 const STREAM_ROWS = 1000;
 
-/** Rows as a JSONEachRow body (as the client encodes them), built in pieces: no string of the whole body. */
-function jsonEachRow(rows: Row[]): Buffer {
-  const parts: Buffer[] = [];
-  for (let i = 0; i < rows.length; i += STREAM_ROWS) {
-    let text = '';
-    for (const r of rows.slice(i, i + STREAM_ROWS)) text += JSON.stringify(r) + '\n';
-    parts.push(Buffer.from(text));
-  }
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-}
-
 export interface RowRejection {
   table: string;
   row: Row;
@@ -120,7 +109,7 @@ export class Inserter {
       insert_deduplication_token: token,
       max_partitions_per_insert_block: '0',
     };
-    if (this.d.store.insertJsonEachRow) await this.d.store.insertJsonEachRow(target, jsonEachRow(rows), all);
+    if (this.d.store.insertRows) await this.d.store.insertRows(target, rows, all);
     else
       await this.d.store.client.insert({
         table: target,
