@@ -331,6 +331,50 @@ describe('store errors', () => {
     expect({ n: Number(n[0].n), s: n[0].s }).toEqual({ n: 2500, s: 'é 999' });
   });
 
+  test('a large insert goes in chunks under tokens derived from its own; a retry stores every chunk once', async () => {
+    const group = newGroup();
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({
+      minute: '2026-01-01 00:00:00',
+      model: group,
+      reason: 'not_json',
+      count: 1,
+      sample: `s ${i}`,
+      flush_id: `f${i}`,
+      instance: 'x',
+    }));
+    const token = `chunks-${group}`;
+    const calls: { token: unknown; rows: number }[] = [];
+    const real = store.insertRows!;
+    let failing: string | undefined = `${token}#1`;
+    store.insertRows = (table, r, settings) => {
+      calls.push({ token: settings.insert_deduplication_token, rows: r.length });
+      if (settings.insert_deduplication_token === failing) return Promise.reject(new Error('injected: store went away'));
+      return real(table, r, settings);
+    };
+    try {
+      // No retries: the first attempt dies after its first chunk is stored (as a process would).
+      const once = new Inserter({ store, retry: { initialMs: 5, maxMs: 20, maxAttempts: 1 }, metrics: new Metrics(), log: quietLogger() });
+      await expect(once.insert('rejections', rows, token)).rejects.toThrow('injected');
+      failing = undefined;
+      const o = owner('x');
+      for (let i = 0; i < 2; i++) expect(await o.ins.insert('rejections', rows, token)).toEqual([]);
+    } finally {
+      store.insertRows = real;
+    }
+    const chunks = [
+      { token: `${token}#0`, rows: 8192 },
+      { token: `${token}#1`, rows: 8192 },
+      { token: `${token}#2`, rows: 20_000 - 2 * 8192 },
+    ];
+    expect(calls).toEqual([...chunks.slice(0, 2), ...chunks, ...chunks]);
+    const n = await queryRows<{ n: string; u: string }>(
+      store,
+      `SELECT sum(count) AS n, uniqExact(flush_id) AS u FROM ${store.database}.rejections WHERE model = {m:String}`,
+      { m: group },
+    );
+    expect({ n: Number(n[0].n), u: Number(n[0].u) }).toEqual({ n: 20_000, u: 20_000 });
+  });
+
   test('awkward values are stored as the JSONEachRow insert stores them (strings, arrays, Nullable, DateTime64)', async () => {
     const o = owner('x');
     const group = newGroup();
