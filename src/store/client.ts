@@ -10,6 +10,9 @@ import { ClickHouseConfig } from '../config/schema';
 import { detachStdinFromEngine } from './engine-stdin';
 import { configureEngineMemory } from './engine-memory';
 import { CLUSTER_CLIENT_SETTINGS } from './cluster-layout';
+import { Row } from './rows';
+import { rawBody } from './raw-body';
+import { classifyStoreError } from './errors';
 
 export interface Store {
   client: ClickHouseClient;
@@ -19,11 +22,11 @@ export interface Store {
   path?: string;
   cluster?: string;
   /**
-   * The embedded engine only: a JSONEachRow body inserted as bytes. The client's insert makes the
-   * whole body part of one SQL text, which the engine takes ~60% longer to read, with twice the
-   * transient memory.
+   * The embedded engine only: rows inserted as a body of bytes (src/store/raw-body.ts) into
+   * `table` (database-qualified). The client's insert makes the whole body part of one SQL text,
+   * which the engine takes ~60% longer to read, with twice the transient memory.
    */
-  insertJsonEachRow?(table: string, body: Buffer, settings: ClickHouseSettings): Promise<void>;
+  insertRows?(table: string, rows: Row[], settings: ClickHouseSettings): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,22 +52,84 @@ export function openStore(cfg: ClickHouseConfig): Store {
   const connection = createChdbConnection({ path: cfg.path });
   const defaults = { insert_deduplicate: 1 };
   const client = createClient({ connection, clickhouse_settings: defaults } as Parameters<typeof createClient>[0]);
+  const columns = new InsertableColumns(client);
   return {
     client,
     database: cfg.database,
     embedded: true,
     path: cfg.path,
-    insertJsonEachRow: async (table, body, settings) => {
-      await connection.chdb.rawInsert({
-        table,
-        values: body,
-        format: 'JSONEachRow',
-        // Every insert setting this project passes is a scalar (no SettingsMap).
-        settings: { ...defaults, ...settings } as unknown as Record<string, string | number | boolean>,
-      });
+    insertRows: async (table, rows, settings) => {
+      const body = rawBody(rows, await columns.of(table));
+      try {
+        await connection.chdb.rawInsert({
+          table,
+          values: body.data,
+          format: body.format,
+          columns: body.columns,
+          // Every insert setting this project passes is a scalar (no SettingsMap).
+          settings: { ...defaults, ...settings } as unknown as Record<string, string | number | boolean>,
+        });
+      } catch (err) {
+        // The table may have changed under the columns read before (a missing column or table is
+        // a transient error): read them again. Refused content says nothing about the columns.
+        if (classifyStoreError(err) === 'transient') columns.forget(table);
+        throw err;
+      }
     },
     close: () => client.close(),
   };
+}
+
+/**
+ * The columns an insert may name (not MATERIALIZED, ALIAS or EPHEMERAL) of every table of a
+ * database, read with one query on the first insert into it. Undefined for a table they are not
+ * known for (the body is then JSONEachRow); a database is read again after an insert into it failed
+ * for a reason other than its content, or after an insert into a table it did not have.
+ */
+class InsertableColumns {
+  private readonly byDatabase = new Map<string, Promise<Map<string, Set<string>>>>();
+
+  constructor(private readonly client: ClickHouseClient) {}
+
+  async of(table: string): Promise<Set<string> | undefined> {
+    const [db, name] = split(table);
+    if (!name) return undefined;
+    let tables = this.byDatabase.get(db);
+    if (!tables) this.byDatabase.set(db, (tables = this.read(db)));
+    try {
+      const cols = (await tables).get(name);
+      if (!cols) this.byDatabase.delete(db);
+      return cols;
+    } catch {
+      this.byDatabase.delete(db);
+      return undefined;
+    }
+  }
+
+  forget(table: string): void {
+    this.byDatabase.delete(split(table)[0]);
+  }
+
+  private async read(db: string): Promise<Map<string, Set<string>>> {
+    const rs = await this.client.query({
+      query: `SELECT table, name FROM system.columns WHERE database = {db:String} AND default_kind IN ('', 'DEFAULT')`,
+      query_params: { db },
+      format: 'JSONEachRow',
+    });
+    const rows = await rs.json<{ table: string; name: string }>();
+    const out = new Map<string, Set<string>>();
+    for (const r of rows) {
+      let cols = out.get(r.table);
+      if (!cols) out.set(r.table, (cols = new Set()));
+      cols.add(r.name);
+    }
+    return out;
+  }
+}
+
+function split(table: string): [string, string] {
+  const dot = table.indexOf('.');
+  return dot < 0 ? [table, ''] : [table.slice(0, dot), table.slice(dot + 1)];
 }
 
 /** Runs a SELECT and returns its rows as objects. */

@@ -55,7 +55,7 @@ type Insert = Store['client']['insert'];
 /**
  * Fault injection at the store boundary: every insert goes through `gate` (table name without the
  * database, rows), which may throw (the store "down" for that insert) or let it pass — the client's
- * insert and, on the embedded engine, the insert of a JSONEachRow body as bytes (rows parsed back).
+ * insert and, on the embedded engine, the insert of rows as a body of bytes.
  */
 export function interceptInserts(store: Store, gate: (table: string, rows: Record<string, unknown>[]) => void): void {
   const client = store.client;
@@ -68,19 +68,14 @@ export function interceptInserts(store: Store, gate: (table: string, rows: Recor
     }
     return real(params);
   }) as Insert;
-  const bytes = store.insertJsonEachRow?.bind(store);
-  if (bytes)
-    store.insertJsonEachRow = (table, body, settings) => {
-      const rows = body
-        .toString('utf8')
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const raw = store.insertRows?.bind(store);
+  if (raw)
+    store.insertRows = (table, rows, settings) => {
       try {
         gate(table.split('.').pop()!, rows);
       } catch (err) {
         return Promise.reject(err);
       }
-      return bytes(table, body, settings);
+      return raw(table, rows, settings);
     };
 }

@@ -12,6 +12,7 @@ import { Inserter } from '../../src/store/inserter';
 import { Metrics } from '../../src/ops/metrics';
 import { chTime, Row, TableRows } from '../../src/store/rows';
 import { classifyStoreError } from '../../src/store/errors';
+import { rawBody } from '../../src/store/raw-body';
 import { testConfig, quietLogger } from '../helpers/env';
 
 const TOPIC = 't';
@@ -320,7 +321,7 @@ describe('store errors', () => {
       flush_id: `f${i}`,
       instance: 'x',
     }));
-    expect(store.insertJsonEachRow).toBeDefined();
+    expect(store.insertRows).toBeDefined();
     for (let i = 0; i < 2; i++) expect(await o.ins.insert('rejections', rows, `retry-${group}`)).toEqual([]);
     const n = await queryRows<{ n: string; s: string }>(
       store,
@@ -328,6 +329,140 @@ describe('store errors', () => {
       { m: group },
     );
     expect({ n: Number(n[0].n), s: n[0].s }).toEqual({ n: 2500, s: 'é 999' });
+  });
+
+  test('a large insert goes in chunks under tokens derived from its own; a retry stores every chunk once', async () => {
+    const group = newGroup();
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({
+      minute: '2026-01-01 00:00:00',
+      model: group,
+      reason: 'not_json',
+      count: 1,
+      sample: `s ${i}`,
+      flush_id: `f${i}`,
+      instance: 'x',
+    }));
+    const token = `chunks-${group}`;
+    const calls: { token: unknown; rows: number }[] = [];
+    const real = store.insertRows!;
+    let failing: string | undefined = `${token}#1`;
+    store.insertRows = (table, r, settings) => {
+      calls.push({ token: settings.insert_deduplication_token, rows: r.length });
+      if (settings.insert_deduplication_token === failing) return Promise.reject(new Error('injected: store went away'));
+      return real(table, r, settings);
+    };
+    try {
+      // No retries: the first attempt dies after its first chunk is stored (as a process would).
+      const once = new Inserter({ store, retry: { initialMs: 5, maxMs: 20, maxAttempts: 1 }, metrics: new Metrics(), log: quietLogger() });
+      await expect(once.insert('rejections', rows, token)).rejects.toThrow('injected');
+      failing = undefined;
+      const o = owner('x');
+      for (let i = 0; i < 2; i++) expect(await o.ins.insert('rejections', rows, token)).toEqual([]);
+    } finally {
+      store.insertRows = real;
+    }
+    const chunks = [
+      { token: `${token}#0`, rows: 8192 },
+      { token: `${token}#1`, rows: 8192 },
+      { token: `${token}#2`, rows: 20_000 - 2 * 8192 },
+    ];
+    expect(calls).toEqual([...chunks.slice(0, 2), ...chunks, ...chunks]);
+    const n = await queryRows<{ n: string; u: string }>(
+      store,
+      `SELECT sum(count) AS n, uniqExact(flush_id) AS u FROM ${store.database}.rejections WHERE model = {m:String}`,
+      { m: group },
+    );
+    expect({ n: Number(n[0].n), u: Number(n[0].u) }).toEqual({ n: 20_000, u: 20_000 });
+  });
+
+  test('awkward values are stored as the JSONEachRow insert stores them (strings, arrays, Nullable, DateTime64)', async () => {
+    const o = owner('x');
+    const group = newGroup();
+    const odd = ['quote " and \' backslash \\', 'new\nline\r\ttab', 'nul \u0000 bell \u0007', 'é 中文 🙂 \u2028', '', '\\N', 'NULL'];
+    const clusters = (model: string): Row[] =>
+      odd.map((s, i) => ({
+        model,
+        vector: s,
+        fingerprint: `fp${i} ${s}`,
+        first_seen: '2026-01-01 00:00:00.123',
+        last_seen: chTime(Date.UTC(2026, 0, 2, 3, 4, 5, 678)),
+        distinct_inputs: i,
+        distinct_exact: i % 2,
+        observations: 2 ** 40 + i,
+        input_ids_sample: odd.slice(0, i),
+        model_versions: [],
+        labels: [s, s],
+        label_conflict: 0,
+        degenerate: s,
+        instance: 'x',
+      }));
+    const stats = (model: string): Row[] =>
+      odd.map((s, i) => ({
+        window_start: WINDOW,
+        window_seconds: 60,
+        model,
+        table_name: s,
+        table_size: 100,
+        distinct_ids: i,
+        rows_used: i,
+        colliding_rows: 0,
+        ids_sharing_row: 0,
+        expected_rows_used: 1.5,
+        expected_colliding_rows: 1e-300,
+        colliding_rows_stddev: -0.25,
+        z_score: i % 2 ? null : i / 3,
+        rows_used_z: i % 3 ? null : -i,
+        suggested_table_size: 100,
+        target_colliding_row_rate: 0.01,
+        top_rows: JSON.stringify([{ row: i, ids: [s] }]),
+        inconsistent_ids: 0,
+        evaluated_at: WINDOW,
+      }));
+    const db = store.database;
+    const columns = async (table: string) =>
+      new Set(
+        (
+          await queryRows<{ name: string }>(store, `SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String}`, {
+            db,
+            t: table,
+          })
+        ).map((r) => r.name),
+      );
+    for (const [table, make, order] of [
+      ['collision_clusters', clusters, 'fingerprint'],
+      ['lookup_stats', stats, 'distinct_ids'],
+    ] as const) {
+      const raw = make(`${group}-raw`);
+      // The embedded engine's body is compact for these rows (the point of the comparison).
+      expect(rawBody(raw, await columns(table)).format).toBe('JSONCompactEachRow');
+      expect(await o.ins.insert(table, raw, `odd-${group}-${table}`)).toEqual([]);
+      await store.client.insert({ table: `${db}.${table}`, values: make(`${group}-sql`), format: 'JSONEachRow' });
+      const read = (model: string) =>
+        queryRows<Record<string, unknown>>(
+          store,
+          `SELECT * EXCEPT (model, ${table === 'collision_clusters' ? 'updated_at' : 'evaluated_at'}) FROM ${db}.${table} WHERE model = {m:String} ORDER BY ${order}`,
+          { m: model },
+        );
+      const [viaRaw, viaSql] = [await read(`${group}-raw`), await read(`${group}-sql`)];
+      expect(viaRaw).toHaveLength(odd.length);
+      expect(viaRaw).toEqual(viaSql);
+    }
+  });
+
+  test('a table that lost a column since the engine last read its columns: the insert is retried as JSONEachRow would take it', async () => {
+    const o = owner('x');
+    const t = `scratch_${newGroup().replace(/\W/g, '_')}`;
+    const db = store.database;
+    await store.client.command({ query: `CREATE TABLE ${db}.${t} (a String, b UInt32) ENGINE = MergeTree ORDER BY a` });
+    // Two inserts: the engine has read the table's columns by the second one at the latest.
+    expect(await o.ins.insert(t, [{ a: 'w', b: 0 }], `${t}-0`)).toEqual([]);
+    expect(await o.ins.insert(t, [{ a: 'x', b: 1 }], `${t}-1`)).toEqual([]);
+    await store.client.command({ query: `ALTER TABLE ${db}.${t} DROP COLUMN b` });
+    // Read before the drop, the columns still name b: the compact insert fails once (no such
+    // column), the columns are read again and the body is JSONEachRow, which skips the unknown key.
+    expect(await o.ins.insert(t, [{ a: 'y', b: 2 }], `${t}-2`)).toEqual([]);
+    expect(await queryRows(store, `SELECT * FROM ${db}.${t} ORDER BY a`)).toEqual([{ a: 'w' }, { a: 'x' }, { a: 'y' }]);
+    expect((await o.metrics.insertRetries.get()).values.map((v) => v.value)).toEqual([1]);
   });
 
   test('classification: content errors are permanent, everything else transient', () => {
