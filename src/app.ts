@@ -80,6 +80,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** Give up on an insert after this many attempts (one-shot commands); default: retry forever. */
   maxInsertAttempts?: number;
+  /** Run the near index on a worker thread (default: collisions.near.thread is `worker`). */
+  nearThread?: boolean;
 }
 
 /** Wires every part without touching the network: the daemon starts before its dependencies answer. */
@@ -100,7 +102,7 @@ export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App 
   const caps = new CardinalityCaps(cfg.limits, metrics);
   const detector = cfg.collisions.enabled
     ? new CollisionDetector(cfg.collisions, {
-        nearThread: cfg.collisions.near.thread,
+        nearThread: opts.nearThread ?? cfg.collisions.near.thread === 'worker',
         onNearThreadError: (err) => {
           metrics.nearThreadFailures.inc();
           log.error({ err }, 'near-index worker thread failed; near collisions continue on the main thread with empty windows');

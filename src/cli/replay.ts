@@ -42,6 +42,8 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     },
     // A replay ends with a report or an error, never an endless retry.
     maxInsertAttempts: cfg.store.commandMaxAttempts,
+    // A batch job: time matters more than the worker's memory (collisions.near.thread: auto).
+    nearThread: cfg.collisions.near.thread !== 'main',
   });
   // The store starts (migrations, references) while the input is read and analyzed: analysis
   // needs only the stored references, and the first flush waits for the store. Not in 'first'
@@ -68,6 +70,9 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     throw err;
   });
   progress.done(lines, last && share(last));
+  // Every line is stored: a near-index worker thread has nothing left to do, and its memory goes
+  // before the report's queries (the report reads the pairs and health kept on this thread).
+  await app.detector?.close();
   const rejected: Record<string, number> = {};
   for (const v of (await app.metrics.rejected.get()).values) rejected[String(v.labels.reason)] = v.value;
   const events = (await app.metrics.eventsAccepted.get()).values.reduce((s, v) => s + v.value, 0);

@@ -555,7 +555,7 @@ export class CollisionDetector {
     return this.nearThread?.settle() ?? Promise.resolve();
   }
 
-  /** Stops the near engine's worker thread (if any). */
+  /** Stops the near engine's worker thread (if any); what it found (pairs, last health) stays readable. */
   close(): Promise<void> {
     return this.nearThread?.close() ?? Promise.resolve();
   }

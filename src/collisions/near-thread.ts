@@ -24,8 +24,10 @@ import { NearEngine, type NearEngineHealth, type NearEngineOptions } from './nea
 import { NearBatchBuilder, runNearBatch, type NearBatch, type NearResults } from './near-batch';
 import type { NearMatch } from './near-index';
 
-/** Entries per batch at most (a batch also goes when the event loop turns). */
+/** Entries per batch at most. */
 const BATCH = 1024;
+/** A smaller batch goes this long after its first entry: a busy source fills bigger ones, a quiet one waits little. */
+const POST_AFTER_MS = 4;
 /** A worker that has not answered a batch for this long is taken as hung, and replaced by the inline engine. */
 const STALL_MS = 30_000;
 const YOUNG_MB = 4;
@@ -119,7 +121,7 @@ export class NearThread<C> {
     if (this.builder.n >= BATCH) this.post();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.post());
+      setTimeout(() => this.post(), POST_AFTER_MS);
     }
   }
 

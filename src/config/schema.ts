@@ -373,10 +373,10 @@ export const collisionsSchema = z
           .describe('One query in this many is also answered by brute force, to measure recall.'),
         maxKeys: positiveInt.default(16).describe('(model, vector) pairs with a near index.'),
         thread: z
-          .boolean()
-          .default(false)
+          .enum(['auto', 'worker', 'main'])
+          .default('auto')
           .describe(
-            'Run the near index (projections and window search, most of the collision engine) on a worker thread beside decoding and counting: ~15% faster replays and more main-thread headroom for ~35 MB more RSS (bench/RESULTS.md).',
+            "Where the near index runs (projections and window search, most of the collision engine's time): `worker`, a worker thread beside decoding and counting (~15% faster, ~35 MB more RSS, bench/RESULTS.md); `main`, the main thread; `auto`, a worker in `replay` (a batch job) and the main thread in `run` (a sidecar's memory budget).",
           ),
       })
       .strict()
@@ -387,7 +387,7 @@ export const collisionsSchema = z
         maxAgeSeconds: 0,
         recallSampleEvery: 10_000,
         maxKeys: 16,
-        thread: false,
+        thread: 'auto',
       }),
     maxVectorKeys: positiveInt
       .default(4096)

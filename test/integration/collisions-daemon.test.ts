@@ -41,7 +41,7 @@ describe('collisions in the daemon', () => {
   afterEach(async () => d?.stop());
 
   // With the near index inline and on its worker thread (collisions.near.thread): the same findings.
-  test.each([false, true])(
+  test.each(['main', 'worker'] as const)(
     'planted exact groups, near pairs, poisoning and table collisions; nothing false (near thread: %s)',
     async (thread) => {
       const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
