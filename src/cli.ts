@@ -5,18 +5,16 @@ import { HELP, parseCli, UsageError, CliArgs, commandHelp, EXIT } from './cli/ar
 import { loadConfig, ConfigError } from './config/load';
 import { createLogger } from './ops/logger';
 import { VERSION } from './version';
-import { runReplay } from './cli/replay';
-import { runDemo } from './cli/demo';
-import { runBaseline } from './cli/baseline';
-import { runDrift } from './cli/drift';
-import { runCollisions } from './cli/collisions';
 import { openStore } from './store/client';
 import { migrate, schemaVersion } from './store/migrations';
 import { NoStoreError } from './store/read-access';
-import { runValidate } from './cli/validate';
 import { forTerminal } from './core/text';
-import { runAlertsTest } from './cli/alerts';
-import { runReport } from './cli/report';
+
+/** A command's module, loaded when that command runs: each one-shot command starts without the others' dependencies. */
+function command<T>(path: string): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path) as T;
+}
 
 async function main(argv: string[]): Promise<number> {
   const args: CliArgs = parseCli(argv);
@@ -32,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return EXIT.usage;
   }
-  if (args.command === 'validate') return runValidate(args);
+  if (args.command === 'validate') return command<typeof import('./cli/validate')>('./cli/validate').runValidate(args);
   const cfg = loadConfig({ file: args.config });
   // Logs go to stderr so `replay --json` keeps stdout for the report.
   const log = createLogger(cfg.log.level, pino.destination(2));
@@ -66,19 +64,19 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'replay':
-      return runReplay(cfg, log, args);
+      return command<typeof import('./cli/replay')>('./cli/replay').runReplay(cfg, log, args);
     case 'demo':
-      return runDemo(cfg, log, args);
+      return command<typeof import('./cli/demo')>('./cli/demo').runDemo(cfg, log, args);
     case 'baseline':
-      return runBaseline(cfg, log, args);
+      return command<typeof import('./cli/baseline')>('./cli/baseline').runBaseline(cfg, log, args);
     case 'drift':
-      return runDrift(cfg, args);
+      return command<typeof import('./cli/drift')>('./cli/drift').runDrift(cfg, args);
     case 'collisions':
-      return runCollisions(cfg, args);
+      return command<typeof import('./cli/collisions')>('./cli/collisions').runCollisions(cfg, args);
     case 'alerts':
-      return runAlertsTest(cfg, args);
+      return command<typeof import('./cli/alerts')>('./cli/alerts').runAlertsTest(cfg, args);
     case 'report':
-      return runReport(cfg, log, args);
+      return command<typeof import('./cli/report')>('./cli/report').runReport(cfg, log, args);
     case 'migrate': {
       const store = openStore(cfg.clickhouse);
       const applied = await migrate(store);

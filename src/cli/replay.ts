@@ -70,9 +70,6 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     throw err;
   });
   progress.done(lines, last && share(last));
-  // Every line is stored: a near-index worker thread has nothing left to do, and its memory goes
-  // before the report's queries (the report reads the pairs and health kept on this thread).
-  await app.detector?.close();
   const rejected: Record<string, number> = {};
   for (const v of (await app.metrics.rejected.get()).values) rejected[String(v.labels.reason)] = v.value;
   const events = (await app.metrics.eventsAccepted.get()).values.reduce((s, v) => s + v.value, 0);

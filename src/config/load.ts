@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { ZodError } from 'zod';
 import { Config, configSchema } from './schema';
 import { ConfigError } from './errors';
@@ -103,7 +102,9 @@ function readFile(file: string): Obj {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // Loaded only for a config file: most one-shot runs have none and start without the YAML parser.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    doc = (require('yaml') as typeof import('yaml')).parse(text);
   } catch (e) {
     // Never the offending line itself: it may hold a password.
     throw new ConfigError(`config file ${file}: ${yamlErrorText(e, text)}`);

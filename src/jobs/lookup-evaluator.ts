@@ -109,25 +109,28 @@ export async function lookupStats(
 ): Promise<LookupWindowStats[]> {
   const db = store.database;
   const ws = byWindow ? 'window_start' : "toDateTime64(0, 3, 'UTC')";
-  const counts = await queryRows<Record<string, string | number>>(
-    store,
-    `SELECT toString(ws) AS window_start, any(wsec) AS window_seconds, model, t AS table_name, max(m) AS table_size,
+  // The two aggregations are independent: the engine runs them side by side.
+  const [counts, distinct] = await Promise.all([
+    queryRows<Record<string, string | number>>(
+      store,
+      `SELECT toString(ws) AS window_start, any(wsec) AS window_seconds, model, t AS table_name, max(m) AS table_size,
               count() AS rows_used, countIf(ids >= 2) AS colliding_rows, sumIf(ids, ids >= 2) AS ids_sharing_row,
               arraySlice(arraySort(x -> (-toInt64(x.2), x.1), groupArrayIf((row, ids, sample), ids >= 2)), 1, 10) AS top
        FROM (SELECT ${ws} AS ws, any(window_seconds) AS wsec, model, table_name AS t, row, max(table_size) AS m,
                     uniqExact(id) AS ids, groupUniqArray(3)(id) AS sample
              FROM ${db}.lookup_pairs WHERE ${where} GROUP BY ws, model, t, row)
        GROUP BY ws, model, t ORDER BY ws, model, t`,
-    params,
-  );
-  const distinct = await queryRows<{ window_start: string; model: string; table_name: string; n: string; inconsistent: string }>(
-    store,
-    `SELECT toString(ws) AS window_start, model, table_name, uniqExact(id) AS n,
+      params,
+    ),
+    queryRows<{ window_start: string; model: string; table_name: string; n: string; inconsistent: string }>(
+      store,
+      `SELECT toString(ws) AS window_start, model, table_name, uniqExact(id) AS n,
               uniqExactIf(id, rows > 1) AS inconsistent
        FROM (SELECT ${ws} AS ws, model, table_name, id, uniqExact(row) AS rows FROM ${db}.lookup_pairs WHERE ${where} GROUP BY ws, model, table_name, id)
        GROUP BY ws, model, table_name`,
-    params,
-  );
+      params,
+    ),
+  ]);
   const byKey = new Map(distinct.map((d) => [`${d.window_start}|${d.model}|${d.table_name}`, d]));
   const out: LookupWindowStats[] = [];
   for (const c of counts) {

@@ -36,7 +36,7 @@ export interface PipelineDeps {
   /** Window length override (replay treats the whole file as one window unless told otherwise). */
   windowSeconds?: number;
   /** Analysis finishing off the event loop: the collision detector's near-index thread. */
-  background?: { settle(): Promise<void>; readonly nearBacklog: number } | null;
+  background?: { settle(): Promise<void>; close(): Promise<void>; readonly nearBacklog: number } | null;
 }
 
 /** Near queries waiting for the worker thread beyond which sources stop reading (≈ 0.5 KB each). */
@@ -99,6 +99,15 @@ export class Pipeline {
    */
   settle(): Promise<void> {
     return this.d.background?.settle() ?? Promise.resolve();
+  }
+
+  /**
+   * A source with an end (a file) has handed over its last message: waits for the background
+   * analysis, then releases it (the near-index thread and its memory go before the last flush).
+   */
+  async inputEnded(): Promise<void> {
+    await this.settle();
+    await this.d.background?.close();
   }
 
   /** Near queries are waiting for the worker thread (settle() would wait). */

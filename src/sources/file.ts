@@ -76,8 +76,9 @@ export async function readNdjson(
     }
     if (pipeline.congested) await pipeline.settle();
   }
+  // Released while the last flush may still be writing: its memory is gone before that flush peaks.
+  await pipeline.inputEnded();
   await flushing;
-  await pipeline.settle();
   await pipeline.flushPartition(ps, opts.group);
   opts.onProgress?.({ lines: line, bytes, totalBytes });
   return line;
