@@ -11,7 +11,7 @@
  * worker are lost then (near pairs with vectors seen before the failure are missed).
  *
  * API
- *   new NearThread(opts, onMatches, onError)
+ *   new NearThread(opts, onMatches, onError, stallMs = 30 s)
  *   add(key, seed, v, id, label, fp, tsSec, ctx) / evict(key)
  *   backlog            entries not answered yet
  *   settle(): Promise  resolves once every entry added so far has been answered
@@ -57,6 +57,7 @@ export class NearThread<C> {
     private readonly opts: NearEngineOptions,
     private readonly onMatches: (ctx: C, matches: NearMatch[]) => void,
     private readonly onError: (err: unknown) => void,
+    private readonly stallMs = STALL_MS,
   ) {
     try {
       // Run from the sources (.ts, as under jest), the worker loads them through tsx.
@@ -141,16 +142,16 @@ export class NearThread<C> {
     this.watch();
   }
 
-  /** While batches are unanswered, checks that the oldest one is younger than STALL_MS. */
+  /** While batches are unanswered, checks that the oldest one is younger than stallMs. */
   private watch(): void {
     if (this.watchdog || this.inflight.size === 0) return;
     this.watchdog = setTimeout(() => {
       this.watchdog = undefined;
       const oldest = this.inflight.values().next().value;
-      if (oldest && Date.now() - oldest.postedAt >= STALL_MS)
-        this.fail(new Error(`near-index worker did not answer for ${STALL_MS / 1000} s`));
+      if (oldest && Date.now() - oldest.postedAt >= this.stallMs)
+        this.fail(new Error(`near-index worker did not answer for ${this.stallMs / 1000} s`));
       else this.watch();
-    }, STALL_MS / 4);
+    }, this.stallMs / 4);
     this.watchdog.unref();
   }
 

@@ -159,4 +159,30 @@ describe('near engine on a worker thread', () => {
     expect(t.health().keys[0].size).toBeGreaterThan(0);
     await t.close();
   });
+
+  it('takes a worker that does not answer in time as hung and answers its queries inline', async () => {
+    // A worker still starting (it compiles the sources through tsx here) is silent for far longer
+    // than a 50 ms stall limit.
+    const errors: unknown[] = [];
+    let answered = 0;
+    const t = new NearThread<number>(
+      nearEngineOptions(cfg.near, 8 << 20),
+      () => answered++,
+      (e) => errors.push(e),
+      50,
+    );
+    const r = rng(5);
+    const base = randomVector(r, DIM);
+    const fp = new Uint32Array(4);
+    for (let i = 0; i < 300; i++) {
+      fp[0] = i + 1;
+      t.add(1, 5, nearVector(r, base, 0.999), `id-${i}`, '', fp, 1000, i);
+    }
+    await t.settle();
+    expect(errors.map(String)).toEqual([expect.stringMatching(/did not answer for 0.05 s/)]);
+    expect(t.threaded).toBe(false);
+    expect(t.backlog).toBe(0);
+    expect(answered).toBeGreaterThan(250); // nearly every query has an earlier near neighbour
+    await t.close();
+  });
 });
