@@ -103,7 +103,8 @@ export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App 
   const detector = cfg.collisions.enabled
     ? new CollisionDetector(cfg.collisions, {
         nearThread: opts.nearThread ?? cfg.collisions.near.thread === 'worker',
-        onNearThreadError: (err) => {
+        onNearThreadError: (err, workerLost) => {
+          if (!workerLost) return log.error({ err }, 'near-collision answers dropped');
           metrics.nearThreadFailures.inc();
           log.error({ err }, 'near-index worker thread failed; near collisions continue on the main thread with empty windows');
         },

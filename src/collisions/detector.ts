@@ -175,8 +175,8 @@ export interface NearSink {
 export interface DetectorOptions {
   /** Run the near engine on a worker thread (results reach the observe() call's NearSink later). */
   nearThread?: boolean;
-  /** The worker failed; the engine continues inline. */
-  onNearThreadError?: (err: unknown) => void;
+  /** workerLost: the worker failed and the engine continues inline; else one batch or answer was dropped. */
+  onNearThreadError?: (err: unknown, workerLost: boolean) => void;
 }
 
 /** What a near query on the worker thread needs to become events when its answer arrives. */
@@ -241,7 +241,7 @@ export class CollisionDetector {
         this.nearThread = new NearThread<NearContext>(
           o,
           (ctx, m) => this.nearAnswered(ctx, m),
-          (err) => opts.onNearThreadError?.(err),
+          (err, workerLost) => opts.onNearThreadError?.(err, workerLost),
         );
       else this.nearInline = new NearEngine(o);
     }

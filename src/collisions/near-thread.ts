@@ -56,7 +56,8 @@ export class NearThread<C> {
   constructor(
     private readonly opts: NearEngineOptions,
     private readonly onMatches: (ctx: C, matches: NearMatch[]) => void,
-    private readonly onError: (err: unknown) => void,
+    /** workerLost: the worker failed and the engine went inline; else one batch or answer was dropped. */
+    private readonly onError: (err: unknown, workerLost: boolean) => void,
     private readonly stallMs = STALL_MS,
   ) {
     try {
@@ -138,7 +139,12 @@ export class NearThread<C> {
     }
     this.inflight.set(batch.seq, job);
     if (this.inflight.size === 1) this.worker.ref();
-    this.worker.postMessage(batch);
+    try {
+      this.worker.postMessage(batch);
+    } catch (err) {
+      this.fail(err); // answers this batch inline with the others in flight
+      return;
+    }
     this.watch();
   }
 
@@ -161,7 +167,7 @@ export class NearThread<C> {
     try {
       return runNearBatch(engine, batch);
     } catch (err) {
-      this.onError(err);
+      this.onError(err, false);
       return {
         seq: batch.seq,
         counts: new Uint32Array(batch.n),
@@ -189,7 +195,11 @@ export class NearThread<C> {
       m.length = 0;
       for (let j = 0; j < c; j++, k++)
         m.push({ otherId: r.otherIds[k], otherLabel: r.otherLabels[k], similarity: r.similarities[k], slot: -1 });
-      this.onMatches(ctx, m);
+      try {
+        this.onMatches(ctx, m);
+      } catch (err) {
+        this.onError(err, false); // one answer the caller could not take; the others still go
+      }
     }
     this.pending -= job.batch.n;
     if (this.pending === 0) for (const w of this.waiters.splice(0)) w();
@@ -204,7 +214,7 @@ export class NearThread<C> {
       this.closing = true; // its exit is expected from here on
       void w.terminate();
     }
-    this.onError(err);
+    this.onError(err, true);
     // Unanswered batches, in order, on the inline engine.
     for (const seq of [...this.inflight.keys()].sort((a, b) => a - b)) {
       const job = this.inflight.get(seq)!;

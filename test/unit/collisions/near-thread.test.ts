@@ -160,6 +160,31 @@ describe('near engine on a worker thread', () => {
     await t.close();
   });
 
+  it('an answer the caller throws on is reported; the others still arrive and settle() resolves', async () => {
+    const errors: [unknown, boolean][] = [];
+    let answered = 0;
+    const t = new NearThread<number>(
+      nearEngineOptions(cfg.near, 8 << 20),
+      (ctx) => {
+        if (ctx === 10) throw new Error('sink failed');
+        answered++;
+      },
+      (e, lost) => errors.push([e, lost]),
+    );
+    const r = rng(9);
+    const base = randomVector(r, DIM);
+    const fp = new Uint32Array(4);
+    for (let i = 0; i < 100; i++) {
+      fp[0] = i + 1;
+      t.add(1, 5, nearVector(r, base, 0.999), `id-${i}`, '', fp, 1000, i);
+    }
+    await t.settle();
+    expect(errors.map(([e, lost]) => [String(e), lost])).toEqual([['Error: sink failed', false]]);
+    expect(t.threaded).toBe(true);
+    expect(answered).toBe(98); // every query but the first (nothing before it) and the one that threw
+    await t.close();
+  });
+
   it('takes a worker that does not answer in time as hung and answers its queries inline', async () => {
     // A worker still starting (it compiles the sources through tsx here) is silent for far longer
     // than a 50 ms stall limit.
