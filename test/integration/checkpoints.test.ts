@@ -281,19 +281,23 @@ describe('claims that tie on their epoch', () => {
   });
 });
 
+/** A `rejections` row of model `group` (one unit each), its sample `${prefix} ${i}`. */
+const rejectionRow = (group: string, i: number, prefix: string) => ({
+  minute: '2026-01-01 00:00:00',
+  model: group,
+  reason: 'not_json',
+  count: 1,
+  sample: `${prefix} ${i}`,
+  flush_id: `f${i}`,
+  instance: 'x',
+});
+const rejectionRows = (group: string, n: number, prefix: string) => Array.from({ length: n }, (_, i) => rejectionRow(group, i, prefix));
+
 describe('store errors', () => {
   test('rows the engine refuses for their content are isolated; the rest is stored', async () => {
     const o = owner('x');
     const group = newGroup();
-    const good = (i: number) => ({
-      minute: '2026-01-01 00:00:00',
-      model: group,
-      reason: 'not_json',
-      count: 1,
-      sample: `ok ${i}`,
-      flush_id: `f${i}`,
-      instance: 'x',
-    });
+    const good = (i: number) => rejectionRow(group, i, 'ok');
     // A lone surrogate serializes as a JSON escape that the engine rejects (CANNOT_PARSE_ESCAPE_SEQUENCE).
     const rows = [...Array.from({ length: 37 }, (_, i) => good(i)), { ...good(99), sample: 'bad \ud800 value' }, good(100)];
     const rejected = await o.ins.insert('rejections', rows, `bisect-${group}`);
@@ -312,15 +316,7 @@ describe('store errors', () => {
   test('an insert retried under its token is stored once (the embedded engine takes the body as bytes)', async () => {
     const o = owner('x');
     const group = newGroup();
-    const rows = Array.from({ length: 2500 }, (_, i) => ({
-      minute: '2026-01-01 00:00:00',
-      model: group,
-      reason: 'not_json',
-      count: 1,
-      sample: `é ${i}`,
-      flush_id: `f${i}`,
-      instance: 'x',
-    }));
+    const rows = rejectionRows(group, 2500, 'é');
     expect(store.insertRows).toBeDefined();
     for (let i = 0; i < 2; i++) expect(await o.ins.insert('rejections', rows, `retry-${group}`)).toEqual([]);
     const n = await queryRows<{ n: string; s: string }>(
@@ -333,15 +329,7 @@ describe('store errors', () => {
 
   test('a large insert goes in chunks under tokens derived from its own; a retry stores every chunk once', async () => {
     const group = newGroup();
-    const rows = Array.from({ length: 20_000 }, (_, i) => ({
-      minute: '2026-01-01 00:00:00',
-      model: group,
-      reason: 'not_json',
-      count: 1,
-      sample: `s ${i}`,
-      flush_id: `f${i}`,
-      instance: 'x',
-    }));
+    const rows = rejectionRows(group, 20_000, 's');
     const token = `chunks-${group}`;
     const calls: { token: unknown; rows: number }[] = [];
     const real = store.insertRows!;

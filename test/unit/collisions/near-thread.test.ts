@@ -49,6 +49,17 @@ class Sink implements NearSink {
 
 const cfg = detectorConfig({ memoryMb: 16, near: { recallSampleEvery: 500 } });
 
+/** Adds n vectors near one random base (each near all the others) as queries from..from+n−1, ctx = query number. */
+function addNearDuplicates(t: NearThread<number>, n: number, seed: number, from = 0): void {
+  const r = rng(seed);
+  const base = randomVector(r, DIM);
+  const fp = new Uint32Array(4);
+  for (let i = from; i < from + n; i++) {
+    fp[0] = i + 1;
+    t.add(1, 5, nearVector(r, base, 0.999), `id-${i}`, '', fp, 1000, i);
+  }
+}
+
 describe('near engine on a worker thread', () => {
   it('finds the same near pairs, poisoning and window stats as the inline engine', async () => {
     const events = stream(3000);
@@ -128,21 +139,13 @@ describe('near engine on a worker thread', () => {
       (ctx: number, m: NearMatch[]) => answered.push(ctx, m.length),
       (e) => errors.push(e),
     );
-    const r = rng(3);
-    const base = randomVector(r, DIM);
-    const fp = new Uint32Array(4);
-    let ctx = 0;
-    const addNear = () => {
-      fp[0] = ++ctx;
-      t.add(1, 99, nearVector(r, base, 0.999), `id-${ctx}`, '', fp, 1000, ctx);
-    };
-    for (let i = 0; i < 500; i++) addNear();
+    addNearDuplicates(t, 500, 3);
     await t.settle();
     expect(t.threaded).toBe(true);
     const before = answered.length;
     expect(before).toBeGreaterThan(0);
     // Kill the worker with queries in flight.
-    for (let i = 0; i < 500; i++) addNear();
+    addNearDuplicates(t, 500, 4, 500);
     const w = (t as unknown as { worker: { terminate(): Promise<number> } }).worker;
     const settled = t.settle();
     await w.terminate();
@@ -152,10 +155,10 @@ describe('near engine on a worker thread', () => {
     expect(errors).toHaveLength(1);
     expect(String(errors[0])).toMatch(/exited/);
     // After the failure, queries are answered inline (the new window starts empty, then fills).
-    for (let i = 0; i < 50; i++) addNear();
+    addNearDuplicates(t, 50, 6, 1000);
     await t.settle();
     const ctxs = new Set(answered.filter((_, i) => i % 2 === 0));
-    expect(ctxs.has(ctx)).toBe(true);
+    expect(ctxs.has(1049)).toBe(true);
     expect(t.health().keys[0].size).toBeGreaterThan(0);
     await t.close();
   });
@@ -171,13 +174,7 @@ describe('near engine on a worker thread', () => {
       },
       (e, lost) => errors.push([e, lost]),
     );
-    const r = rng(9);
-    const base = randomVector(r, DIM);
-    const fp = new Uint32Array(4);
-    for (let i = 0; i < 100; i++) {
-      fp[0] = i + 1;
-      t.add(1, 5, nearVector(r, base, 0.999), `id-${i}`, '', fp, 1000, i);
-    }
+    addNearDuplicates(t, 100, 9);
     await t.settle();
     expect(errors.map(([e, lost]) => [String(e), lost])).toEqual([['Error: sink failed', false]]);
     expect(t.threaded).toBe(true);
@@ -196,13 +193,7 @@ describe('near engine on a worker thread', () => {
       (e) => errors.push(e),
       50,
     );
-    const r = rng(5);
-    const base = randomVector(r, DIM);
-    const fp = new Uint32Array(4);
-    for (let i = 0; i < 300; i++) {
-      fp[0] = i + 1;
-      t.add(1, 5, nearVector(r, base, 0.999), `id-${i}`, '', fp, 1000, i);
-    }
+    addNearDuplicates(t, 300, 5);
     await t.settle();
     expect(errors.map(String)).toEqual([expect.stringMatching(/did not answer for 0.05 s/)]);
     expect(t.threaded).toBe(false);
