@@ -63,6 +63,9 @@ describe('dependencies that are down, late or refusing', () => {
     );
     expect(await http(d, '/readyz')).toBe(200);
     expect(await http(d, '/healthz')).toBe(200);
+    // Readiness does not wait for the store: on a slow machine its migrations may still be running
+    // (a table being replaced by a view is briefly absent), and the count below reads those tables.
+    await d.app.prepare();
     await createTopic(topic, 2);
     const ms = messages(800, 61);
     await produce(topic, ms);
