@@ -96,6 +96,11 @@ function registerHealth(m: Metrics, d: CollisionDetector): void {
     '(model, vector) pairs whose collision state was forgotten for collisions.maxVectorKeys',
     (h) => h.keysEvicted,
   );
+  counter(
+    'featurewatch_near_keys_refused_total',
+    '(model, vector) pairs refused a near index: over collisions.near.maxKeys, or a fair share of collisions.near.maxMemoryMb under 1,024 vectors',
+    (h) => h.nearKeysDropped,
+  );
   const near = (name: string, help: string, pick: (n: DetectorHealth['near'][number]) => number | null) =>
     new Gauge({
       name,
@@ -113,5 +118,10 @@ function registerHealth(m: Metrics, d: CollisionDetector): void {
     });
   near('featurewatch_near_recall_estimate', 'Near-collision recall measured on sampled brute-force queries', (n) => n.recall.recall);
   near('featurewatch_near_index_vectors', 'Vectors in the near-collision window', (n) => n.size);
+  near(
+    'featurewatch_near_index_window_size',
+    'Vectors the near-collision window can hold (its fair share of the budget)',
+    (n) => n.windowSize,
+  );
   near('featurewatch_near_index_bytes', 'Memory of the near-collision index', (n) => n.bytes);
 }

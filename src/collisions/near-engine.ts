@@ -3,6 +3,13 @@
  * how large its window may be, and what each one holds. The same engine runs inline (in the
  * detector's thread) or on a worker thread (near-thread.ts); keys are the detector's numeric ids.
  *
+ * Budget: the keys with an index share `maxBytes` fairly (water-filling: each key may use up to an
+ * equal share, and what a key needs less of is shared by the others). A lone key gets the full
+ * `windowSize`; when a new key arrives and the budget is spent, the windows over the new fair share
+ * shrink to it (each keeps its newest vectors), and when a key is evicted the others grow back. A key
+ * whose share would hold fewer than MIN_NEAR_WINDOW vectors, or beyond `maxKeys`, is refused an index
+ * (counted in `dropped`; retried after an eviction frees room).
+ *
  * API
  *   new NearEngine(opts)                          index shape + budget (nearEngineOptions)
  *   add(key, seed, v, id, label, fp, fpOff, tsSec, out): void   query then insert (NearIndex.add);
@@ -15,6 +22,8 @@ import { NearIndex, nearIndexOptions, type NearIndexOptions, type NearMatch, typ
 
 /** A key whose near window cannot get this many slots within the memory budget gets no near index. */
 const MIN_NEAR_WINDOW = 1024;
+/** Windows within this factor of their fair size are left alone (a resize copies the window). */
+const RESIZE_SLACK = 0.9;
 
 export type NearEngineOptions = Omit<NearIndexOptions, 'dim' | 'windowSize' | 'seed'> & {
   windowSize: number;
@@ -39,40 +48,74 @@ export interface NearKeyHealth {
 
 export interface NearEngineHealth {
   keys: NearKeyHealth[];
-  /** Keys refused an index (over maxKeys, or no window of MIN_NEAR_WINDOW left in the budget). */
+  /** Times a key was refused an index (over maxKeys, or a fair share under MIN_NEAR_WINDOW vectors). */
   dropped: number;
 }
 
 export class NearEngine {
   /** key → its index, or null when the key was refused one. */
   private readonly indexes = new Map<number, NearIndex | null>();
-  private bytes = 0;
-  private withIndex = 0;
   private dropped = 0;
 
   constructor(private readonly o: NearEngineOptions) {}
+
+  private estimate(dim: number, windowSize: number): number {
+    return NearIndex.estimateBytes({ ...this.o, dim, windowSize });
+  }
+
+  /** The largest window (≤ the configured one) whose index fits in `bytes`. */
+  private fit(dim: number, bytes: number): number {
+    let windowSize = this.o.windowSize;
+    for (let i = 0; i < 20 && windowSize > 0; i++) {
+      // shrink until the exact estimate fits
+      const est = this.estimate(dim, windowSize);
+      if (est <= bytes) break;
+      windowSize = Math.floor(windowSize * Math.min(0.99, bytes / est));
+    }
+    return windowSize;
+  }
+
+  /** Fair windows for keys of these dimensions: water-filling of maxBytes over what each one needs. */
+  private plan(dims: number[]): number[] {
+    const need = dims.map((d) => this.estimate(d, this.o.windowSize));
+    const order = need.map((_, i) => i).sort((a, b) => need[a] - need[b]);
+    const alloc = new Array<number>(dims.length);
+    let left = this.o.maxBytes;
+    order.forEach((i, n) => {
+      alloc[i] = Math.min(need[i], left / (order.length - n));
+      left -= alloc[i];
+    });
+    return dims.map((d, i) => (alloc[i] >= need[i] ? this.o.windowSize : this.fit(d, alloc[i])));
+  }
+
+  /** Resizes the indexed keys to `windows` (same order as `keys`) where they are off by more than the slack. */
+  private apply(keys: number[], windows: number[], grow: boolean): void {
+    keys.forEach((key, i) => {
+      const idx = this.indexes.get(key)!;
+      const w = windows[i];
+      if (w < idx.windowSize || (grow && w * RESIZE_SLACK > idx.windowSize)) this.indexes.set(key, idx.resized(w));
+    });
+  }
+
+  private indexed(): number[] {
+    return [...this.indexes].filter(([, idx]) => idx !== null).map(([key]) => key);
+  }
 
   private indexFor(key: number, seed: number, dim: number): NearIndex | null {
     const have = this.indexes.get(key);
     if (have !== undefined) return have;
     const o = this.o;
     let idx: NearIndex | null = null;
-    if (this.withIndex < o.maxKeys) {
-      const spec = { ...o, dim };
-      const budget = o.maxBytes - this.bytes;
-      let windowSize = o.windowSize;
-      for (let i = 0; i < 20 && windowSize > 0; i++) {
-        // shrink until the exact estimate fits the budget
-        const est = NearIndex.estimateBytes({ ...spec, windowSize });
-        if (est <= budget) break;
-        windowSize = Math.floor(windowSize * Math.min(0.99, budget / est));
+    const keys = this.indexed();
+    if (keys.length < o.maxKeys) {
+      const windows = this.plan([...keys.map((k) => this.indexes.get(k)!.dim), dim]);
+      const mine = windows.pop()!;
+      if (mine >= Math.min(MIN_NEAR_WINDOW, o.windowSize)) {
+        this.apply(keys, windows, false);
+        idx = new NearIndex({ ...o, dim, windowSize: mine, seed });
       }
-      if (windowSize >= Math.min(MIN_NEAR_WINDOW, o.windowSize)) idx = new NearIndex({ ...spec, windowSize, seed });
     }
-    if (idx) {
-      this.withIndex++;
-      this.bytes += idx.bytes;
-    } else this.dropped++;
+    if (!idx) this.dropped++;
     this.indexes.set(key, idx);
     return idx;
   }
@@ -94,12 +137,18 @@ export class NearEngine {
   }
 
   evict(key: number): void {
-    const idx = this.indexes.get(key);
-    if (idx) {
-      this.bytes -= idx.bytes;
-      this.withIndex--;
-    }
     this.indexes.delete(key);
+    // Refused keys may fit now: they ask again on their next vector.
+    for (const [k, idx] of this.indexes) if (idx === null) this.indexes.delete(k);
+    const keys = this.indexed();
+    if (keys.length > 0) this.apply(keys, this.plan(keys.map((k) => this.indexes.get(k)!.dim)), true);
+  }
+
+  /** Bytes held by all windows (never more than maxBytes). */
+  get bytes(): number {
+    let b = 0;
+    for (const idx of this.indexes.values()) if (idx) b += idx.bytes;
+    return b;
   }
 
   health(): NearEngineHealth {

@@ -111,6 +111,8 @@ export interface LshFamily {
   verify(vecs: Float32Array, slot: number): number;
   /** The query was stored at `slot`. */
   stored(slot: number): void;
+  /** What `from` (a family of the same kind) kept for its slot `fromSlot` is now this one's for `slot`. */
+  copyStored(from: LshFamily, fromSlot: number, slot: number): void;
 }
 
 export class CosineFamily implements LshFamily {
@@ -191,6 +193,8 @@ export class CosineFamily implements LshFamily {
   }
 
   stored(): void {}
+
+  copyStored(): void {}
 }
 
 export class L2Family implements LshFamily {
@@ -257,5 +261,9 @@ export class L2Family implements LshFamily {
 
   stored(slot: number): void {
     this.norms[slot] = this.qnorm;
+  }
+
+  copyStored(from: LshFamily, fromSlot: number, slot: number): void {
+    this.norms[slot] = (from as L2Family).norms[fromSlot];
   }
 }

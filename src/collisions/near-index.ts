@@ -11,6 +11,8 @@
  *   query(v, id, fp, fpOff, out): number            same without inserting.
  *   signature(v, out: Int32Array): boolean          the L table codes of v (false for a zero vector).
  *   recall(): { sampledQueries, truePairs, foundPairs, recall }   running estimate (see below).
+ *   resized(windowSize): NearIndex                 a copy with another window, holding this one's newest
+ *       vectors (their codes copied, nothing projected again) and its counters: memory budgets move.
  *   size, bytes, bytesPerVector, candidatesSeen, candidatesVerified
  *   static estimateBytes(opts): number             what the constructor will allocate (memory budgets).
  *   static recallFor(tables, bits, cosine): number  analytic recall of the banding scheme.
@@ -163,6 +165,8 @@ export class NearIndex {
   private readonly labels: (string | undefined)[];
   private readonly projections: Projections;
   private readonly qcodes: Int32Array;
+  /** What this index was built from: a resized copy is the same index with another window. */
+  private readonly opts: NearIndexOptions;
   private inserted = 0;
   private queryStamp = 0;
   private now = 0;
@@ -175,6 +179,7 @@ export class NearIndex {
   candidatesVerified = 0;
 
   constructor(opts: NearIndexOptions) {
+    this.opts = opts;
     this.dim = opts.dim;
     this.windowSize = Math.max(1, Math.floor(opts.windowSize));
     this.threshold = opts.threshold;
@@ -382,12 +387,26 @@ export class NearIndex {
 
   private insertPrepared(id: string, label: string | undefined, fp: Uint32Array, fpOff: number, tsSec: number): void {
     const slot = this.inserted % this.windowSize;
+    this.vecs.set(this.family.q, slot * this.dim);
+    this.family.stored(slot);
+    this.place(slot, this.qcodes, 0, tsSec, fp, fpOff, id, label);
+  }
+
+  /** Links `slot` (its vector already written) into the L chains under `codes` and records the rest. */
+  private place(
+    slot: number,
+    codes: Int32Array,
+    codesOff: number,
+    tsSec: number,
+    fp: Uint32Array,
+    fpOff: number,
+    id: string | undefined,
+    label: string | undefined,
+  ): void {
     const L = this.tables,
-      d = this.dim,
       base = slot * 2 * L;
-    this.vecs.set(this.family.q, slot * d);
     for (let t = 0; t < L; t++) {
-      const code = this.qcodes[t];
+      const code = codes[codesOff + t];
       const b = this.bucketOf(t, code);
       this.links[base + t] = code;
       const h = this.heads[b];
@@ -395,7 +414,6 @@ export class NearIndex {
       this.heads[b] = slot;
     }
     this.tsArr[slot] = tsSec >>> 0;
-    this.family.stored(slot);
     const F = this.fps,
       b = slot * 4;
     F[b] = fp[fpOff];
@@ -405,6 +423,27 @@ export class NearIndex {
     this.ids[slot] = id;
     this.labels[slot] = label;
     this.inserted++;
+  }
+
+  resized(windowSize: number): NearIndex {
+    const next = new NearIndex({ ...this.opts, windowSize }); // same seed: same projections, same codes
+    const W = this.windowSize,
+      d = this.dim;
+    // Oldest kept first, so the copy's chains and ring order are those of the same vectors inserted anew.
+    for (let age = Math.min(this.size, next.windowSize) - 1; age >= 0; age--) {
+      const from = (((this.inserted - 1 - age) % W) + W) % W;
+      const to = next.inserted % next.windowSize;
+      next.vecs.set(this.vecs.subarray(from * d, from * d + d), to * d);
+      next.family.copyStored(this.family, from, to);
+      next.place(to, this.links, from * 2 * this.tables, this.tsArr[from], this.fps, from * 4, this.ids[from], this.labels[from]);
+    }
+    next.now = this.now;
+    next.sampled = this.sampled;
+    next.truePairs = this.truePairs;
+    next.foundPairs = this.foundPairs;
+    next.candidatesSeen = this.candidatesSeen;
+    next.candidatesVerified = this.candidatesVerified;
+    return next;
   }
 
   recall(): RecallEstimate {

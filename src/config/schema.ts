@@ -366,7 +366,9 @@ export const collisionsSchema = z
         bitsPerTable: positiveInt.max(32).optional().describe('LSH bits per table (default 18 for cosine, 4 for L2).'),
         maxMemoryMb: positiveInt
           .optional()
-          .describe('Memory of all near-collision windows together, MiB (windows shrink to fit); default: 30% of `collisions.memoryMb`.'),
+          .describe(
+            'Memory of all near-collision windows together, MiB, shared fairly among the (model, vector) pairs (windows shrink to fit); default: 30% of `collisions.memoryMb`.',
+          ),
         // A sampled query costs a brute-force pass over the window (~4 ms at 65,536 × 64 dims).
         recallSampleEvery: positiveInt
           .default(10_000)
