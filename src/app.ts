@@ -21,7 +21,8 @@ import { DriftAnalyzer } from './analyzers/drift';
 import { ReferenceRegistry } from './references/registry';
 import { CollisionAnalyzer } from './analyzers/collisions';
 import { LookupAnalyzer } from './analyzers/lookups';
-import { CollisionDetector } from './collisions';
+import { CollisionDetector, type Collisions } from './collisions';
+import { DetectorThread } from './collisions/detector-thread';
 import { CollisionMetrics } from './analyzers/collision-metrics';
 import { CardinalityCaps } from './analyzers/cardinality';
 import { ConstraintAnalyzer, ConstraintSet } from './analyzers/constraints';
@@ -38,7 +39,7 @@ export interface App {
   refs: ReferenceRegistry;
   dependencies: Dependencies;
   /** One per process: collisions span partitions. Null when collisions.enabled is false. */
-  detector: CollisionDetector | null;
+  detector: Collisions | null;
   /** One per process: the cardinality caps count names across partitions. */
   caps: CardinalityCaps;
   /**
@@ -59,7 +60,7 @@ export function defaultAnalyzers(
   cfg: Config,
   refs: ReferenceRegistry,
   caps: CardinalityCaps,
-  detector: CollisionDetector | null,
+  detector: Collisions | null,
   collisionMetrics: CollisionMetrics | null = null,
 ): () => Analyzer[] {
   const constraints = new ConstraintSet(cfg.constraints);
@@ -80,8 +81,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** Give up on an insert after this many attempts (one-shot commands); default: retry forever. */
   maxInsertAttempts?: number;
-  /** Run the near index on a worker thread (default: collisions.near.thread is `worker`). */
-  nearThread?: boolean;
+  /** Run the collision detector on a worker thread (default: collisions.thread is `worker`). */
+  collisionThread?: boolean;
 }
 
 /** Wires every part without touching the network: the daemon starts before its dependencies answer. */
@@ -100,16 +101,16 @@ export function createApp(cfg: Config, log: Logger, opts: AppOptions = {}): App 
   const writer = new StoreWriter(inserter, checkpoints, cfg.instanceId, metrics, log);
   const refs = new ReferenceRegistry(cfg.drift, store, log, cfg.instanceId);
   const caps = new CardinalityCaps(cfg.limits, metrics);
-  const detector = cfg.collisions.enabled
-    ? new CollisionDetector(cfg.collisions, {
-        nearThread: opts.nearThread ?? cfg.collisions.near.thread === 'worker',
-        onNearThreadError: (err, workerLost) => {
-          if (!workerLost) return log.error({ err }, 'near-collision answers dropped');
-          metrics.nearThreadFailures.inc();
-          log.error({ err }, 'near-index worker thread failed; near collisions continue on the main thread with empty windows');
-        },
-      })
-    : null;
+  const onThreadError = (err: unknown, workerLost: boolean) => {
+    if (!workerLost) return log.error({ err }, 'collision answers dropped');
+    metrics.collisionThreadFailures.inc();
+    log.error({ err }, 'collision detector worker thread failed; collisions continue on the main thread with empty state');
+  };
+  const detector: Collisions | null = !cfg.collisions.enabled
+    ? null
+    : (opts.collisionThread ?? cfg.collisions.thread === 'worker')
+      ? new DetectorThread(cfg.collisions, onThreadError)
+      : new CollisionDetector(cfg.collisions);
   const collisionMetrics = detector ? new CollisionMetrics(metrics, detector, cfg.limits.maxMetricSeries) : null;
   const pipeline = new Pipeline({
     cfg,

@@ -6,7 +6,7 @@
  * read from the detector at scrape time (collect callbacks): nothing is updated on the hot path.
  */
 import { Counter, Gauge } from 'prom-client';
-import { CollisionDetector, DetectorCounters, DetectorHealth } from '../collisions';
+import { Collisions, DetectorCounters, DetectorHealth } from '../collisions';
 import { Metrics } from '../ops/metrics';
 import { CappedCounter, OTHER_LABEL } from '../ops/capped-labels';
 import { labelValue } from '../core/text';
@@ -27,7 +27,7 @@ type Labels = 'model' | 'vector';
 export class CollisionMetrics {
   private readonly counters: [keyof DetectorCounters, CappedCounter<Labels>][];
 
-  constructor(m: Metrics, d: CollisionDetector, maxSeries: number) {
+  constructor(m: Metrics, d: Collisions, maxSeries: number) {
     const r = m.registry;
     const labelsOf = (key: string) => {
       const sep = key.indexOf('\u0000');
@@ -57,7 +57,7 @@ export class CollisionMetrics {
   }
 }
 
-function registerHealth(m: Metrics, d: CollisionDetector): void {
+function registerHealth(m: Metrics, d: Collisions): void {
   const r = m.registry;
   const gauge = (name: string, help: string, pick: (h: DetectorHealth) => number) =>
     new Gauge({

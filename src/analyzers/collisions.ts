@@ -14,7 +14,7 @@
  * Embedding-table lookups are handled by LookupAnalyzer (exact across replicas).
  */
 import { FeatureEvent } from '../core/event';
-import { CollisionDetector, DetectorCounters, DetectorEvent, NearSink, addCounters, zeroCounters } from '../collisions';
+import { Collisions, DetectorCounters, DetectorEvent, LateSink, VectorCounts, addCounters, zeroCounters } from '../collisions';
 import { Analyzer, DrainContext } from './analyzer';
 import { TableRows, pushRows, chTime, Row } from '../store/rows';
 import { CardinalityCaps } from './cardinality';
@@ -89,15 +89,17 @@ interface StatSlot extends DetectorCounters {
   vector: string;
 }
 
-export class CollisionAnalyzer implements Analyzer, NearSink {
+export class CollisionAnalyzer implements Analyzer, LateSink {
   readonly name = 'collisions';
   private events: DetectorEvent[] = [];
   private stats = new Map<string, StatSlot>();
   /** Slots of the last event's vectors, in order (most streams repeat model and vectors). */
   private slots: StatSlot[] = [];
+  /** The same for the last late answer's vectors. */
+  private lateSlots: StatSlot[] = [];
 
   constructor(
-    private readonly detector: CollisionDetector,
+    private readonly detector: Collisions,
     private readonly caps: CardinalityCaps,
     private readonly metrics: CollisionMetrics | null = null,
   ) {}
@@ -119,23 +121,23 @@ export class CollisionAnalyzer implements Analyzer, NearSink {
   }
 
   /**
-   * Near matches answered by the detector's worker thread, after observe() returned. They count in
-   * the window of the event that found them; sources wait for them before a flush
-   * (Pipeline.settle), and one that arrives after its window's state was taken anyway counts in
-   * the next flush of this partition.
+   * An observation answered by the detector's worker thread, after observe() returned. It counts in
+   * the window of the event; sources wait for answers before a flush (Pipeline.settle), and one
+   * that arrives after its window's state was taken anyway counts in the next flush of this partition.
    */
-  lateNear(
-    windowStart: number,
-    model: string,
-    vector: string,
-    counts: Pick<DetectorCounters, 'near' | 'poisoning'>,
-    events: DetectorEvent[],
-  ): void {
-    const key = `${windowStart}\u0000${model}\u0000${vector}`;
-    let s = this.stats.get(key);
-    if (s === undefined) this.stats.set(key, (s = { windowStart, model, vector, ...zeroCounters() }));
-    s.near += counts.near;
-    s.poisoning += counts.poisoning;
+  late(windowStart: number, model: string, vectors: VectorCounts[], events: DetectorEvent[]): void {
+    for (let i = 0; i < vectors.length; i++) {
+      const w = vectors[i];
+      // Answers come in observation order: usually the same slots as the answer before.
+      let s: StatSlot | undefined = this.lateSlots[i];
+      if (s === undefined || s.windowStart !== windowStart || s.model !== model || s.vector !== w.vector) {
+        const key = `${windowStart}\u0000${model}\u0000${w.vector}`;
+        s = this.stats.get(key);
+        if (s === undefined) this.stats.set(key, (s = { windowStart, model, vector: w.vector, ...zeroCounters() }));
+        this.lateSlots[i] = s;
+      }
+      addCounters(s, w);
+    }
     for (const e of events) this.events.push(e);
   }
 
@@ -205,5 +207,6 @@ export class CollisionAnalyzer implements Analyzer, NearSink {
     this.events = [];
     this.stats = new Map();
     this.slots = [];
+    this.lateSlots = [];
   }
 }

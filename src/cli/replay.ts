@@ -42,8 +42,8 @@ export async function runReplay(cfg: Config, log: Logger, args: CliArgs): Promis
     },
     // A replay ends with a report or an error, never an endless retry.
     maxInsertAttempts: cfg.store.commandMaxAttempts,
-    // A batch job: time matters more than the worker's memory (collisions.near.thread: auto).
-    nearThread: cfg.collisions.near.thread !== 'main',
+    // A batch job: time matters more than the worker's memory (collisions.thread: auto).
+    collisionThread: cfg.collisions.thread !== 'main',
   });
   // The store starts (migrations, references) while the input is read and analyzed: analysis
   // needs only the stored references, and the first flush waits for the store. Not in 'first'

@@ -3,7 +3,8 @@
  * share (COLLISION_MEMORY_SHARES, in the schema) divided by what one entry costs. A capacity set
  * explicitly in the config wins over its share.
  */
-import { COLLISION_MEMORY_SHARES, type CollisionsConfig } from '../config/schema';
+import type { CollisionsConfig } from '../config/schema';
+import { COLLISION_MEMORY_SHARES } from '../config/collision-shares';
 
 /** Exact index: 24 B per slot, 1.33 slots per tracked fingerprint (exact-index.ts). */
 export const EXACT_BYTES_PER_FINGERPRINT = 32;

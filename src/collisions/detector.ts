@@ -20,9 +20,8 @@
  * keys (≈ 643 B per 128-dim vector), ≤ 10,000 retained near pairs, and state for at most `maxVectorKeys`
  * (model, vector) pairs: the least recently seen pair beyond it is forgotten and its near index freed.
  *
- * Near engine (near-engine.ts): inline by default; with `nearThread` it runs on a worker thread
- * (near-thread.ts, `collisions.near.thread`) and its matches reach the NearSink passed to observe()
- * after it returned — the same matches in the same order, later; settle() waits for them.
+ * The whole detector can run on a worker thread instead (detector-thread.ts, `collisions.thread`):
+ * both implement `Collisions`, the interface the pipeline uses.
  *
  * Per vector (key = model, vector name):
  *   1. degenerate check (all zero / constant) — flagged, still fingerprinted, kept out of the near index
@@ -55,10 +54,11 @@ import { ClusterStore, type ClusterRow } from './clusters';
 import { collisionCapacities } from './budget';
 import type { NearMatch, RecallEstimate } from './near-index';
 import { NearEngine, nearEngineOptions, type NearEngineHealth } from './near-engine';
-import { NearThread } from './near-thread';
 
 /** Near pairs retained for nearPairs() / the replay report (newest kept). */
-const MAX_NEAR_PAIRS = 10_000;
+export const MAX_NEAR_PAIRS = 10_000;
+/** Largest exact clusters a report lists (clusters() by default). */
+export const REPORT_CLUSTERS = 1000;
 /** Degenerate events emitted per (model, vector) while its state is kept; all are counted. */
 const DEGENERATE_EVENTS_PER_KEY = 100;
 
@@ -84,6 +84,24 @@ export type DetectorEvent =
       fingerprint: string;
     })
   | (Base & { type: 'sighting'; inputId: string; fingerprint: string; label: string });
+
+type NearEvent = Extract<DetectorEvent, { type: 'near' }>;
+
+/** Retains a near event's pair in `pairs` (the newest MAX_NEAR_PAIRS are kept). */
+export function keepPair(pairs: NearPairRow[], e: NearEvent): void {
+  pairs.push({
+    model: e.model,
+    vector: e.vector,
+    input_a: e.inputA,
+    input_b: e.inputB,
+    similarity: e.similarity,
+    label_a: e.labelA,
+    label_b: e.labelB,
+    ts_ms: e.ts,
+  });
+  // Trimmed in steps, not per pair: a splice moves the whole array.
+  if (pairs.length >= 2 * MAX_NEAR_PAIRS) pairs.splice(0, pairs.length - MAX_NEAR_PAIRS);
+}
 
 export interface NearPairRow {
   model: string;
@@ -165,34 +183,30 @@ export function addCounters(into: DetectorCounters, c: DetectorCounters): void {
 }
 
 /**
- * Where near results found on the worker thread go (they arrive after observe() returned): the
- * caller's window counters and events, identified by the `tag` it passed to observe().
+ * Where an observation's counts and events go when they are answered after observe() returned (the
+ * detector on a worker thread): the caller's window counters, identified by the `tag` it passed.
  */
-export interface NearSink {
-  lateNear(tag: number, model: string, vector: string, counts: Pick<DetectorCounters, 'near' | 'poisoning'>, events: DetectorEvent[]): void;
+export interface LateSink {
+  late(tag: number, model: string, vectors: VectorCounts[], events: DetectorEvent[]): void;
 }
 
-export interface DetectorOptions {
-  /** Run the near engine on a worker thread (results reach the observe() call's NearSink later). */
-  nearThread?: boolean;
-  /** workerLost: the worker failed and the engine continues inline; else one batch or answer was dropped. */
-  onNearThreadError?: (err: unknown, workerLost: boolean) => void;
-}
-
-/** What a near query on the worker thread needs to become events when its answer arrives. */
-interface NearContext {
-  sink: NearSink | undefined;
-  tag: number;
-  model: string;
-  vector: string;
-  modelVersion: string;
-  ts: number;
-  inputId: string;
-  label: string;
-  fp0: number;
-  fp1: number;
-  fp2: number;
-  fp3: number;
+/**
+ * A collision detector as the pipeline uses it: CollisionDetector (inline: observe() returns the
+ * counts and appends the events) or DetectorThread (on a worker: observe() returns no counts, and
+ * they reach the sink later, in order; settle() waits for them).
+ */
+export interface Collisions {
+  observe(e: FeatureEvent, out?: DetectorEvent[], sink?: LateSink, tag?: number): Observation;
+  drainChangedClusters(): ClusterRow[];
+  clusters(topN?: number): ClusterRow[];
+  nearPairs(): NearPairRow[];
+  health(): DetectorHealth;
+  /** Observations not answered yet (0 inline). */
+  readonly backlog: number;
+  /** Resolves once every observation so far has been answered and handed to its sink. */
+  settle(): Promise<void>;
+  /** Stops a worker thread (what it found stays readable). */
+  close(): Promise<void>;
 }
 
 interface KeyState {
@@ -206,13 +220,12 @@ interface KeyState {
   used: number;
 }
 
-export class CollisionDetector {
+export class CollisionDetector implements Collisions {
   readonly exact: ExactIndex;
   readonly inputs: InputTable;
   private readonly clusterStore: ClusterStore;
-  /** The near engine, inline or on a worker thread (at most one of the two; neither when near is off). */
+  /** Null when near collisions are off. */
   private readonly nearInline: NearEngine | null = null;
-  private readonly nearThread: NearThread<NearContext> | null = null;
   private nextKeyId = 0;
   private readonly keys = new Map<string, Map<string, KeyState>>();
   private keyCount = 0;
@@ -226,7 +239,7 @@ export class CollisionDetector {
   private lastKs: KeyState | null = null;
   private readonly sightings: boolean;
 
-  constructor(cfg: CollisionsConfig, opts: DetectorOptions = {}) {
+  constructor(cfg: CollisionsConfig) {
     const cap = collisionCapacities(cfg);
     this.exact = new ExactIndex({ capacity: cap.exactCapacity, ttlSec: cfg.exactTtlSeconds });
     this.inputs = new InputTable({ capacity: cap.inputCapacity, ttlSec: cfg.inputTtlSeconds });
@@ -235,16 +248,7 @@ export class CollisionDetector {
       exactMembers: cfg.clusterExactMembers,
       sampleSize: cfg.clusterSampleSize,
     });
-    if (cfg.near.enabled) {
-      const o = nearEngineOptions(cfg.near, cap.nearMaxBytes);
-      if (opts.nearThread)
-        this.nearThread = new NearThread<NearContext>(
-          o,
-          (ctx, m) => this.nearAnswered(ctx, m),
-          (err, workerLost) => opts.onNearThreadError?.(err, workerLost),
-        );
-      else this.nearInline = new NearEngine(o);
-    }
+    if (cfg.near.enabled) this.nearInline = new NearEngine(nearEngineOptions(cfg.near, cap.nearMaxBytes));
     this.maxKeys = cfg.maxVectorKeys;
     this.sightings = cfg.crossReplica;
   }
@@ -281,18 +285,13 @@ export class CollisionDetector {
     byVec.delete(victim.vector);
     if (byVec.size === 0) this.keys.delete(victim.model);
     this.nearInline?.evict(victim.id);
-    this.nearThread?.evict(victim.id);
     if (this.lastKs === victim) this.lastKs = null;
     this.keyCount--;
     this.keysEvicted++;
   }
 
-  /**
-   * Checks every vector of `e`. With the near engine on a worker thread, near matches (and their
-   * poisoning) are not in the returned counts or `out`: they go to `sink.lateNear(tag, …)` when
-   * they arrive (settle() waits for them).
-   */
-  observe(e: FeatureEvent, out: DetectorEvent[] = [], sink?: NearSink, tag = 0): Observation {
+  /** Checks every vector of `e`: events appended to `out`, counts returned (inline: no sink is used). */
+  observe(e: FeatureEvent, out: DetectorEvent[] = []): Observation {
     const tsSec = Math.max(0, Math.floor(e.ts / 1000));
     const label = e.label === undefined ? '' : String(e.label);
     const fp = this.fp;
@@ -361,7 +360,7 @@ export class CollisionDetector {
             fingerprint: fingerprintHex(fp),
             label,
           });
-        if (!deg) this.observeNear(ks, w, v, e, label, tsSec, out, sink, tag);
+        if (!deg) this.observeNear(ks, w, v, e, label, tsSec, out);
         continue;
       }
       // EXACT_OTHER: a different input than the fingerprint's first one already had this vector.
@@ -433,44 +432,13 @@ export class CollisionDetector {
     label: string,
     tsSec: number,
     out: DetectorEvent[],
-    sink: NearSink | undefined,
-    tag: number,
   ): void {
     const fp = this.fp;
-    if (this.nearThread) {
-      this.nearThread.add(ks.id, ks.seed, v, e.inputId, label, fp, tsSec, {
-        sink,
-        tag,
-        model: e.model,
-        vector: ks.vector,
-        modelVersion: e.modelVersion,
-        ts: e.ts,
-        inputId: e.inputId,
-        label,
-        fp0: fp[0],
-        fp1: fp[1],
-        fp2: fp[2],
-        fp3: fp[3],
-      });
-      return;
-    }
     if (!this.nearInline) return;
     const m = this.matches;
     m.length = 0;
     this.nearInline.add(ks.id, ks.seed, v, e.inputId, label, fp, 0, tsSec, m);
     if (m.length > 0) this.recordNear(e.model, ks.vector, e.modelVersion, e.ts, e.inputId, label, fingerprintHex(fp), m, w, out);
-  }
-
-  private nearAnswered(c: NearContext, m: NearMatch[]): void {
-    const fp = this.fp;
-    fp[0] = c.fp0;
-    fp[1] = c.fp1;
-    fp[2] = c.fp2;
-    fp[3] = c.fp3;
-    const counts = { near: 0, poisoning: 0 };
-    const events: DetectorEvent[] = [];
-    this.recordNear(c.model, c.vector, c.modelVersion, c.ts, c.inputId, c.label, fingerprintHex(fp), m, counts, events);
-    c.sink?.lateNear(c.tag, c.model, c.vector, counts, events);
   }
 
   /** Near matches of one input → one pair per other input (the closest), events, retained pairs. */
@@ -501,7 +469,7 @@ export class CollisionDetector {
     for (const x of m) {
       w.near++;
       const otherLabel = x.otherLabel ?? '';
-      out.push({
+      const ev: NearEvent = {
         model,
         vector,
         modelVersion,
@@ -513,17 +481,9 @@ export class CollisionDetector {
         labelA: otherLabel,
         labelB: label,
         fingerprint: fpHex,
-      });
-      this.pairs.push({
-        model,
-        vector,
-        input_a: x.otherId,
-        input_b: inputId,
-        similarity: x.similarity,
-        label_a: otherLabel,
-        label_b: label,
-        ts_ms: ts,
-      });
+      };
+      out.push(ev);
+      keepPair(this.pairs, ev);
       if (label !== '' && otherLabel !== '' && label !== otherLabel) {
         w.poisoning++;
         out.push({
@@ -542,22 +502,16 @@ export class CollisionDetector {
         });
       }
     }
-    if (this.pairs.length > MAX_NEAR_PAIRS) this.pairs.splice(0, this.pairs.length - MAX_NEAR_PAIRS);
   }
 
-  /** Near queries handed to the worker thread and not answered yet (0 inline). */
-  get nearBacklog(): number {
-    return this.nearThread?.backlog ?? 0;
-  }
+  readonly backlog = 0;
 
-  /** Resolves once every near query so far has been answered and handed to its sink. */
   settle(): Promise<void> {
-    return this.nearThread?.settle() ?? Promise.resolve();
+    return Promise.resolve();
   }
 
-  /** Stops the near engine's worker thread (if any); what it found (pairs, last health) stays readable. */
   close(): Promise<void> {
-    return this.nearThread?.close() ?? Promise.resolve();
+    return Promise.resolve();
   }
 
   /** Snapshots of clusters created or changed since the last call, plus clusters evicted meanwhile. */
@@ -565,16 +519,16 @@ export class CollisionDetector {
     return this.clusterStore.drainRows();
   }
 
-  clusters(topN = 50): ClusterRow[] {
+  clusters(topN = REPORT_CLUSTERS): ClusterRow[] {
     return this.clusterStore.top(topN).map((c) => this.clusterStore.toRow(c));
   }
 
   nearPairs(): NearPairRow[] {
-    return this.pairs.slice();
+    return this.pairs.slice(-MAX_NEAR_PAIRS);
   }
 
   health(): DetectorHealth {
-    const nh: NearEngineHealth = this.nearThread?.health() ?? this.nearInline?.health() ?? { keys: [], dropped: 0 };
+    const nh: NearEngineHealth = this.nearInline?.health() ?? { keys: [], dropped: 0 };
     const byId = new Map<number, KeyState>();
     for (const byVec of this.keys.values()) for (const ks of byVec.values()) byId.set(ks.id, ks);
     const near: DetectorHealth['near'] = [];

@@ -2,7 +2,7 @@
  * The collision part of the `featurewatch replay --json` report (README "Commands" documents its fields).
  *
  * API
- *   collisionReport(d: CollisionDetector, extras: ReportExtras, lookups, opts?): CollisionReportPart
+ *   collisionReport(d: Collisions, extras: ReportExtras, lookups, opts?): CollisionReportPart
  *     clusters and near pairs come from the detector's own bounded state; `extras` (poisoning and
  *     unstable events, degenerate counts) and `lookups` from what the pipeline stored (replay) or
  *     from reportExtras(events, tally) over events observe() returned.
@@ -15,7 +15,7 @@
  * Ordering is deterministic (largest clusters first; near pairs by similarity then ids) so two runs
  * over the same file print the same report.
  */
-import type { CollisionDetector, DetectorEvent, NearPairRow } from './detector';
+import { REPORT_CLUSTERS, type Collisions, type DetectorEvent, type NearPairRow } from './detector';
 import type { LookupStatsRow } from './lookups';
 import type { CollisionTally } from './tally';
 
@@ -59,12 +59,12 @@ export interface CollisionReportPart {
 export type ReportExtras = Pick<CollisionReportPart['collisions'], 'poisoning' | 'unstable' | 'degenerate'>;
 
 export function collisionReport(
-  d: CollisionDetector,
+  d: Collisions,
   extras: ReportExtras,
   lookups: LookupStatsRow[],
   opts: { maxClusters?: number } = {},
 ): CollisionReportPart {
-  const exact = d.clusters(opts.maxClusters ?? 1000).map((c) => ({
+  const exact = d.clusters(opts.maxClusters ?? REPORT_CLUSTERS).map((c) => ({
     model: c.model,
     vector: c.vector,
     distinct_inputs: c.distinct_inputs,

@@ -65,9 +65,11 @@ export function parseConfig(raw: unknown, opts: ParseOptions = {}): Config {
   const r = configSchema.safeParse(raw ?? {});
   if (!r.success) throw new ConfigError(zodIssues(r.error, opts.sources), 'invalid config: ');
   const cfg = r.data;
-  // drift.evaluateCron is the former name of jobs.cron.
-  const given = raw as { jobs?: { cron?: unknown } } | undefined;
+  // Former names: drift.evaluateCron of jobs.cron, collisions.near.thread of collisions.thread.
+  const given = raw as { jobs?: { cron?: unknown }; collisions?: { thread?: unknown } } | undefined;
   if (cfg.drift.evaluateCron !== undefined && given?.jobs?.cron === undefined) cfg.jobs.cron = cfg.drift.evaluateCron;
+  if (cfg.collisions.near.thread !== undefined && given?.collisions?.thread === undefined)
+    cfg.collisions.thread = cfg.collisions.near.thread;
   cfg.clickhouse.path = cfg.clickhouse.path ? resolve(opts.baseDir ?? process.cwd(), cfg.clickhouse.path) : defaultStorePath(opts.env);
   return cfg;
 }

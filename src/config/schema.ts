@@ -323,6 +323,8 @@ export const constraintsSchema = z
   })
   .describe('data-quality constraints checked per window; violations are counted per rule and alert as `constraint_violation`');
 
+const COLLISION_THREADS = ['auto', 'worker', 'main'] as const;
+
 export const collisionsSchema = z
   .object({
     enabled: z.boolean().default(true).describe('Exact, near and embedding-table collisions.'),
@@ -375,11 +377,9 @@ export const collisionsSchema = z
           .describe('One query in this many is also answered by brute force, to measure recall.'),
         maxKeys: positiveInt.default(16).describe('(model, vector) pairs with a near index.'),
         thread: z
-          .enum(['auto', 'worker', 'main'])
-          .default('auto')
-          .describe(
-            "Where the near index runs (projections and window search, most of the collision engine's time): `worker`, a worker thread beside decoding and counting (~15% faster, ~35 MB more RSS, bench/RESULTS.md); `main`, the main thread; `auto`, a worker in `replay` (a batch job) and the main thread in `run` (a sidecar's memory budget).",
-          ),
+          .enum(COLLISION_THREADS)
+          .optional()
+          .describe('Former name of `collisions.thread`, still honoured when `collisions.thread` is not set.'),
       })
       .strict()
       .default({
@@ -389,8 +389,13 @@ export const collisionsSchema = z
         maxAgeSeconds: 0,
         recallSampleEvery: 10_000,
         maxKeys: 16,
-        thread: 'auto',
       }),
+    thread: z
+      .enum(COLLISION_THREADS)
+      .default('auto')
+      .describe(
+        "Where the collision detector runs (fingerprints, exact and input tables, clusters, the near index): `worker`, a worker thread beside decoding and counting (~25% less replay time, ~40 MB more RSS, bench/RESULTS.md); `main`, the main thread; `auto`, a worker in `replay` (a batch job) and the main thread in `run` (a sidecar's memory budget).",
+      ),
     maxVectorKeys: positiveInt
       .default(4096)
       .describe('(model, vector) pairs with collision state; the least recently seen beyond it is forgotten (its near index freed)'),
@@ -412,8 +417,7 @@ export const collisionsSchema = z
   })
   .strict();
 
-/** Shares of `collisions.memoryMb` for the capacities that are not set explicitly. */
-export const COLLISION_MEMORY_SHARES = { exact: 0.35, input: 0.15, clusters: 0.2, near: 0.3 } as const;
+export { COLLISION_MEMORY_SHARES } from './collision-shares';
 
 /** Webhook payload formats (README "Alerts"); `generic` is featurewatch's own versioned schema. */
 export const WEBHOOK_FORMATS = ['generic', 'alertmanager', 'slack', 'pagerduty'] as const;

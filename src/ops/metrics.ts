@@ -36,7 +36,7 @@ export class Metrics {
   readonly supersededUnits: Counter;
   readonly consumerRestarts: Counter;
   readonly deadLetterFailures: Counter<'reason'>;
-  readonly nearThreadFailures: Counter<string>;
+  readonly collisionThreadFailures: Counter<string>;
   readonly overflow: Counter<'kind'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -193,9 +193,9 @@ export class Metrics {
       labelNames: ['reason'],
       registers: [r],
     });
-    this.nearThreadFailures = new Counter({
-      name: 'featurewatch_near_thread_failures_total',
-      help: 'Failures of the near-index worker thread; near collisions then continue on the main thread with empty windows',
+    this.collisionThreadFailures = new Counter({
+      name: 'featurewatch_collision_thread_failures_total',
+      help: 'Failures of the collision detector worker thread; collisions then continue on the main thread with empty state',
       registers: [r],
     });
   }

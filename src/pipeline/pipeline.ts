@@ -35,12 +35,12 @@ export interface PipelineDeps {
   deadLetter?: DeadLetter;
   /** Window length override (replay treats the whole file as one window unless told otherwise). */
   windowSeconds?: number;
-  /** Analysis finishing off the event loop: the collision detector's near-index thread. */
-  background?: { settle(): Promise<void>; close(): Promise<void>; readonly nearBacklog: number } | null;
+  /** Analysis finishing off the event loop: the collision detector's worker thread. */
+  background?: { settle(): Promise<void>; close(): Promise<void>; readonly backlog: number } | null;
 }
 
 /** Near queries waiting for the worker thread beyond which sources stop reading (≈ 0.5 KB each). */
-const NEAR_BACKLOG_LIMIT = 32_768;
+const BACKLOG_LIMIT = 32_768;
 
 export class Pipeline {
   readonly decoder: Decoder;
@@ -94,8 +94,8 @@ export class Pipeline {
   }
 
   /**
-   * Resolves once the collision detector's worker thread has answered every near query so far:
-   * a source that awaits it before taking a flush unit gets that unit's near collisions in it.
+   * Resolves once the collision detector's worker thread has answered every observation so far:
+   * a source that awaits it before taking a flush unit gets that unit's collisions in it.
    */
   settle(): Promise<void> {
     return this.d.background?.settle() ?? Promise.resolve();
@@ -103,7 +103,7 @@ export class Pipeline {
 
   /**
    * A source with an end (a file) has handed over its last message: waits for the background
-   * analysis, then releases it (the near-index thread and its memory go before the last flush).
+   * analysis, then releases it (the collision detector's thread and its memory go before the last flush).
    */
   async inputEnded(): Promise<void> {
     await this.settle();
@@ -112,12 +112,12 @@ export class Pipeline {
 
   /** Near queries are waiting for the worker thread (settle() would wait). */
   get settling(): boolean {
-    return (this.d.background?.nearBacklog ?? 0) > 0;
+    return (this.d.background?.backlog ?? 0) > 0;
   }
 
-  /** More near queries wait for the worker thread than a source should add to: await settle(). */
+  /** More observations wait for the worker thread than a source should add to: await settle(). */
   get congested(): boolean {
-    return (this.d.background?.nearBacklog ?? 0) >= NEAR_BACKLOG_LIMIT;
+    return (this.d.background?.backlog ?? 0) >= BACKLOG_LIMIT;
   }
 
   /** Messages processed but not yet handed to the store. */

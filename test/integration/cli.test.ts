@@ -244,8 +244,8 @@ describe('featurewatch CLI', () => {
     expect(Object.keys(report.lookups[0])).toEqual(
       expect.arrayContaining(['model', 'table', 'distinct_ids', 'rows_used', 'colliding_rows', 'expected_colliding_rows']),
     );
-    // The near index on the main thread instead of its worker thread (replay's default): the same report.
-    const t = await cli(['replay', '--input', cur, '--reference', ref, '--json'], { ...freshStore(), FW_COLLISIONS__NEAR__THREAD: 'main' });
+    // The collision detector on the main thread instead of its worker thread (replay's default): the same report.
+    const t = await cli(['replay', '--input', cur, '--reference', ref, '--json'], { ...freshStore(), FW_COLLISIONS__THREAD: 'main' });
     expect(t.code).toBe(0);
     const threaded = JSON.parse(t.stdout);
     expect(threaded.collisions).toEqual(report.collisions);

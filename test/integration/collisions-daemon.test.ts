@@ -40,9 +40,9 @@ describe('collisions in the daemon', () => {
   let d: Daemon | undefined;
   afterEach(async () => d?.stop());
 
-  // With the near index inline and on its worker thread (collisions.near.thread): the same findings.
+  // With the collision detector inline and on its worker thread (collisions.thread): the same findings.
   test.each(['main', 'worker'] as const)(
-    'planted exact groups, near pairs, poisoning and table collisions; nothing false (near thread: %s)',
+    'planted exact groups, near pairs, poisoning and table collisions; nothing false (collisions.thread: %s)',
     async (thread) => {
       const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
       const msgs: { input_id: string; vec: number[]; label?: string; lookup: { id: string; row: number; size: number } }[] = [];
@@ -104,7 +104,7 @@ describe('collisions in the daemon', () => {
         store: { flushIntervalSeconds: 0.5 },
         window: { seconds: 60, allowedLatenessSeconds: 0 },
         drift: { enabled: false },
-        collisions: { near: { thread } },
+        collisions: { thread },
       });
       d = await startReadyDaemon(cfg, quietLogger());
       await waitFor(

@@ -51,6 +51,13 @@ describe('configuration', () => {
     expect(() => requireKafka(parseConfig({ kafka: { brokers: ['a:1'] } }))).toThrow(/kafka\.topics: required/);
   });
 
+  test('collisions.thread decides where the collision detector runs; collisions.near.thread, its former name, is honoured when it is not set', () => {
+    expect(parseConfig({}).collisions.thread).toBe('auto');
+    expect(parseConfig({ collisions: { near: { thread: 'worker' } } }).collisions.thread).toBe('worker');
+    expect(parseConfig({ collisions: { thread: 'main', near: { thread: 'worker' } } }).collisions.thread).toBe('main');
+    expect(() => parseConfig({ collisions: { thread: 'gpu' } })).toThrow(/collisions\.thread/);
+  });
+
   test('leader jobs run on jobs.cron; drift.evaluateCron, its former name, is honoured when jobs.cron is not set', () => {
     expect(parseConfig({}).jobs.cron).toBe('*/30 * * * * *');
     expect(parseConfig({ jobs: { cron: '*/5 * * * * *' } }).jobs.cron).toBe('*/5 * * * * *');
