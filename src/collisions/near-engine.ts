@@ -1,7 +1,7 @@
 /**
  * The near indexes of all (model, vector) keys under one memory budget: which key gets an index,
  * how large its window may be, and what each one holds. The same engine runs inline (in the
- * detector's thread) or on a worker thread (near-thread.ts); keys are the detector's numeric ids.
+ * detector's thread, on the main thread or its worker: detector-thread.ts); keys are the detector's numeric ids.
  *
  * Budget: the keys with an index share `maxBytes` fairly (water-filling: each key may use up to an
  * equal share, and what a key needs less of is shared by the others). A lone key gets the full

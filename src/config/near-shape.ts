@@ -1,4 +1,4 @@
-/** The near index's LSH shape defaults, apart from the config schema so the near-index worker thread loads no validation library. */
+/** The near index's LSH shape defaults, apart from the config schema so the collision detector's worker thread loads no validation library. */
 
 /** LSH shape when collisions.near.tables / bitsPerTable are not set: recall ≥ 0.999 at the threshold. */
 export function nearLshShape(near: { maxL2?: number; tables?: number; bitsPerTable?: number }): { tables: number; bitsPerTable: number } {

@@ -39,7 +39,7 @@ export interface PipelineDeps {
   background?: { settle(): Promise<void>; close(): Promise<void>; readonly backlog: number } | null;
 }
 
-/** Near queries waiting for the worker thread beyond which sources stop reading (≈ 0.5 KB each). */
+/** Observations waiting for the worker thread beyond which sources stop reading (≈ 0.5 KB each with a 64-dim vector). */
 const BACKLOG_LIMIT = 32_768;
 
 export class Pipeline {

@@ -270,7 +270,7 @@ export class KafkaSource {
         if (++n % 1000 === 0) await heartbeat();
       }
       this.lag.observe(topic, partition, Math.max(ps.next, Number(batch.firstOffset() ?? 0)), Number(batch.highWatermark));
-      // The near-index thread is behind: let it catch up before fetching more (memory stays bounded).
+      // The collision detector's thread is behind: let it catch up before fetching more (memory stays bounded).
       if (this.d.pipeline.congested) await this.d.pipeline.settle();
       this.flusher.maybeFlushForSize();
       await heartbeat();
