@@ -69,6 +69,7 @@ interface Inflight {
   postedAt: number;
 }
 
+/** Health until the worker first answers. */
 const NO_HEALTH: DetectorHealth = {
   exact: {
     capacity: 0,
