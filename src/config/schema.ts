@@ -394,7 +394,7 @@ export const collisionsSchema = z
       .enum(COLLISION_THREADS)
       .default('auto')
       .describe(
-        "Where the collision detector runs (fingerprints, exact and input tables, clusters, the near index): `worker`, a worker thread beside decoding and counting (~25% less replay time, ~40 MB more RSS, bench/RESULTS.md); `main`, the main thread; `auto`, a worker in `replay` (a batch job) and the main thread in `run` (a sidecar's memory budget).",
+        "Where the collision detector runs (fingerprints, exact and input tables, clusters, the near index): `worker`, a worker thread beside decoding and counting (~20% less replay time; ~30 MB more RSS in the daemon, bench/RESULTS.md); `main`, the main thread; `auto`, a worker in `replay` (a batch job) and the main thread in `run` (a sidecar's memory budget).",
       ),
     maxVectorKeys: positiveInt
       .default(4096)
