@@ -98,7 +98,7 @@ function registerHealth(m: Metrics, d: Collisions): void {
   );
   counter(
     'featurewatch_near_keys_refused_total',
-    '(model, vector) pairs refused a near index: over collisions.near.maxKeys, or a fair share of collisions.near.maxMemoryMb under 1,024 vectors',
+    'Times a (model, vector) pair was refused a near index (over collisions.near.maxKeys, or a fair share of collisions.near.maxMemoryMb under 1,024 vectors); a refused pair asks again after an eviction',
     (h) => h.nearKeysDropped,
   );
   const near = (name: string, help: string, pick: (n: DetectorHealth['near'][number]) => number | null) =>

@@ -225,7 +225,7 @@ export class CollisionDetector implements Collisions {
   readonly inputs: InputTable;
   private readonly clusterStore: ClusterStore;
   /** Null when near collisions are off. */
-  private readonly nearInline: NearEngine | null = null;
+  private readonly near: NearEngine | null = null;
   private nextKeyId = 0;
   private readonly keys = new Map<string, Map<string, KeyState>>();
   private keyCount = 0;
@@ -248,7 +248,7 @@ export class CollisionDetector implements Collisions {
       exactMembers: cfg.clusterExactMembers,
       sampleSize: cfg.clusterSampleSize,
     });
-    if (cfg.near.enabled) this.nearInline = new NearEngine(nearEngineOptions(cfg.near, cap.nearMaxBytes));
+    if (cfg.near.enabled) this.near = new NearEngine(nearEngineOptions(cfg.near, cap.nearMaxBytes));
     this.maxKeys = cfg.maxVectorKeys;
     this.sightings = cfg.crossReplica;
   }
@@ -284,7 +284,7 @@ export class CollisionDetector implements Collisions {
     const byVec = this.keys.get(victim.model)!;
     byVec.delete(victim.vector);
     if (byVec.size === 0) this.keys.delete(victim.model);
-    this.nearInline?.evict(victim.id);
+    this.near?.evict(victim.id);
     if (this.lastKs === victim) this.lastKs = null;
     this.keyCount--;
     this.keysEvicted++;
@@ -434,10 +434,10 @@ export class CollisionDetector implements Collisions {
     out: DetectorEvent[],
   ): void {
     const fp = this.fp;
-    if (!this.nearInline) return;
+    if (!this.near) return;
     const m = this.matches;
     m.length = 0;
-    this.nearInline.add(ks.id, ks.seed, v, e.inputId, label, fp, 0, tsSec, m);
+    this.near.add(ks.id, ks.seed, v, e.inputId, label, fp, 0, tsSec, m);
     if (m.length > 0) this.recordNear(e.model, ks.vector, e.modelVersion, e.ts, e.inputId, label, fingerprintHex(fp), m, w, out);
   }
 
@@ -528,7 +528,7 @@ export class CollisionDetector implements Collisions {
   }
 
   health(): DetectorHealth {
-    const nh: NearEngineHealth = this.nearInline?.health() ?? { keys: [], dropped: 0 };
+    const nh: NearEngineHealth = this.near?.health() ?? { keys: [], dropped: 0 };
     const byId = new Map<number, KeyState>();
     for (const byVec of this.keys.values()) for (const ks of byVec.values()) byId.set(ks.id, ks);
     const near: DetectorHealth['near'] = [];

@@ -110,7 +110,7 @@ export class Pipeline {
     await this.d.background?.close();
   }
 
-  /** Near queries are waiting for the worker thread (settle() would wait). */
+  /** Observations are waiting for the worker thread (settle() would wait). */
   get settling(): boolean {
     return (this.d.background?.backlog ?? 0) > 0;
   }

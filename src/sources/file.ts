@@ -67,7 +67,7 @@ export async function readNdjson(
       pipeline.handle(ps, line, text, undefined, now);
       if (line % opts.flushEvery === 0) {
         await flushing;
-        // Every line so far fully analyzed (near queries answered) before its unit is taken: the
+        // Every line so far fully analyzed (the collision detector's answers in) before its unit is taken: the
         // units of a replay are the same whatever the threads' timing.
         await pipeline.settle();
         flushing = pipeline.flushPartition(ps, opts.group);

@@ -53,8 +53,8 @@ export class Flusher {
 
   /**
    * Takes every claimed partition's state and writes it as one batch; resolves once stored and
-   * committed. Near queries still on the collision detector's thread are waited for first (a few
-   * milliseconds), so the batch has the near collisions of its messages.
+   * committed. Observations still on the collision detector's thread are waited for first (a few
+   * milliseconds), so the batch has the collisions of its messages.
    */
   flush(reason: string): Promise<void> {
     if (this.d.pipeline.settling) return this.d.pipeline.settle().then(() => this.flushNow(reason));
